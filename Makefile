@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Each creates its own virtualenv (.venv) on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 5000
+SANDBOX_PORT ?= 8765
+
+.PHONY: demo test lint typecheck pytest bench test-faults services clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## Start the example host with the local Fortnox sandbox (no server needed).
+demo: $(STAMP)
+	$(PY) -m example_host --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+
+## The whole suite: lint, types, and every test (Redis, PostgreSQL and Chromium included).
+test: $(STAMP) services lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check aourly_fortnox example_host tests bench migrations
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy aourly_fortnox
+
+pytest: $(STAMP)
+	$(PY) -m pytest -W error
+
+## Start Redis and PostgreSQL if they are not running (needs root, as on CI).
+services:
+	@bash scripts/ensure-services
+
+## Benchmarks at Fortnox's real limit (about 20 minutes; not part of `make test`).
+bench: $(STAMP) services
+	$(PY) bench/limiter.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,101 @@
+"""What the Fortnox card shows: the truth about one company's connection, in one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from . import mapping
+from .extension import state
+from .models import Connection, ConnectionStatus, SyncRun, WorkerHeartbeat, utcnow
+from .queries import active_run, connection_status, get_connection, record_counts, session
+
+
+@dataclass
+class Card:
+    company_id: str
+    status: ConnectionStatus
+    connection: Connection | None
+    run: SyncRun | None
+    counts: dict[str, int]
+    mapping_summary: str
+    mapping_complete: bool
+    mapping_warnings: list[str]
+    worker_stale: bool
+    not_configured: bool
+    switch_pending: bool
+    poll_interval: int
+    timezone: str
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None
+
+    @property
+    def held(self) -> int:
+        return self.counts.get("held", 0)
+
+    @property
+    def problems(self) -> int:
+        return self.counts.get("failed", 0) + self.counts.get("needs_attention", 0)
+
+    @property
+    def pending(self) -> int:
+        return self.counts.get("pending", 0)
+
+    def local(self, moment: datetime | None) -> str:
+        """A timestamp in the company's time zone, as the owner reads it."""
+        if moment is None:
+            return ""
+        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def worker_seen_recently() -> bool:
+    settings = state().settings
+    if not settings.queue_is_async:
+        return True  # jobs run inline: there is no worker to miss
+    last = session().execute(select(func.max(WorkerHeartbeat.seen_at))).scalar()
+    if last is None:
+        return False
+    return utcnow() - last < timedelta(seconds=int(settings.heartbeat_stale_after))
+
+
+def build(company_id: str) -> Card:
+    settings = state().settings
+    conn = get_connection(company_id)
+    status = connection_status(conn)
+    view = mapping.build_view(company_id)
+    return Card(
+        company_id=company_id,
+        status=status,
+        connection=conn,
+        run=active_run(company_id),
+        counts=record_counts(company_id),
+        mapping_summary=mapping.summary_text(view),
+        mapping_complete=view.complete,
+        mapping_warnings=view.warnings,
+        worker_stale=status == ConnectionStatus.CONNECTED and not worker_seen_recently(),
+        not_configured=not (settings.client_id and settings.client_secret),
+        switch_pending=bool(conn and conn.pending_database_number is not None),
+        poll_interval=int(settings.poll_interval),
+        timezone=settings.timezone,
+    )
+
+
+def health(company_id: str) -> dict[str, Any]:
+    """JSON for the host's monitoring. No tokens, no secrets."""
+    card = build(company_id)
+    conn = card.connection
+    return {
+        "status": card.status.value,
+        "fortnox_company": conn.fortnox_company_name if conn else None,
+        "last_sync_at": conn.last_sync_at.isoformat() if conn and conn.last_sync_at else None,
+        "running": card.running,
+        "records": card.counts,
+        "mapping_complete": card.mapping_complete,
+        "worker_running": not card.worker_stale,
+    }

@@ -1,0 +1,157 @@
+"""``flask fortnox ...``: migrations, the worker, and the operator's commands."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+fortnox_cli = AppGroup("fortnox", help="The Fortnox integration (aourly_fortnox).")
+
+
+@fortnox_cli.group("db")
+def db_group() -> None:
+    """The plugin's own migrations (for hosts without Flask-Migrate)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="heads")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the plugin's tables."""
+    from .migrate import upgrade_database
+
+    upgrade_database(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
+    click.echo("aourly_fortnox tables are up to date.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="base")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Downgrade the plugin's tables (``base`` removes them)."""
+    from .migrate import downgrade_database
+
+    downgrade_database(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
+    click.echo(f"aourly_fortnox tables downgraded to {revision}.")
+
+
+@fortnox_cli.command("worker")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the periodic tick / RQ scheduler.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker(no_scheduler: bool, burst: bool) -> None:
+    """Run a worker for the plugin's queues."""
+    from .worker import run_worker
+
+    run_worker(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        with_scheduler=not no_scheduler,
+        burst=burst,
+    )
+
+
+@fortnox_cli.command("status")
+@click.argument("company", required=False)
+@with_appcontext
+def status(company: str | None) -> None:
+    """Show the connection state of one company, or of all."""
+    from .extension import state
+    from .models import Connection
+    from .queries import record_counts, session
+
+    st = state()
+    missing = st.ext.missing_hooks()
+    if missing:
+        click.echo(
+            "ERROR: host hooks not registered: "
+            + ", ".join(f"@fortnox.{name}" for name in missing)
+            + " (every plugin route answers 403 until they are)."
+        )
+    query = select(Connection).order_by(Connection.company_id)
+    if company:
+        query = query.where(Connection.company_id == company)
+    rows = list(session().execute(query).scalars())
+    if not rows:
+        click.echo(f"{company or 'No company'}: not connected")
+        return
+    for conn in rows:
+        counts = record_counts(conn.company_id)
+        last = conn.last_sync_at.isoformat(timespec="minutes") if conn.last_sync_at else "never"
+        click.echo(
+            f"{conn.company_id}: {conn.status}"
+            + (f" to {conn.fortnox_company_name} ({conn.database_number})"
+               if conn.database_number else "")
+            + f"; last sync {last}; "
+            + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        )
+
+
+@fortnox_cli.command("sync")
+@click.argument("company")
+@with_appcontext
+def sync(company: str) -> None:
+    """Import years, charts and settings, and queue pending pushes for COMPANY."""
+    from .outbox import sync_now
+
+    message, category = sync_now(company)
+    click.echo(message)
+    if category == "error":
+        raise SystemExit(1)
+
+
+@fortnox_cli.command("backfill")
+@click.argument("company")
+@with_appcontext
+def backfill(company: str) -> None:
+    """Hand every sent invoice, its customer and every host voucher of COMPANY to the plugin."""
+    from .outbox import backfill as do_backfill
+
+    count = do_backfill(company)
+    click.echo(f"{count} item(s) recorded for Fortnox.")
+
+
+@fortnox_cli.command("rotate-keys")
+@with_appcontext
+def rotate_keys() -> None:
+    """Re-encrypt every stored token with the first AOURLY_FORTNOX_TOKEN_KEYS key."""
+    from .extension import state
+    from .models import Connection
+    from .queries import session
+
+    cipher = state().cipher
+    count = 0
+    for conn in session().execute(select(Connection)).scalars():
+        for column in ("access_token_enc", "refresh_token_enc", "pending_tokens_enc"):
+            value = getattr(conn, column)
+            if value:
+                setattr(conn, column, cipher.rotate(value))
+                count += 1
+    session().commit()
+    click.echo(f"Re-encrypted {count} stored token(s) with the first key.")
+
+
+@fortnox_cli.command("forget")
+@click.argument("company")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def forget(company: str, yes: bool) -> None:
+    """Delete everything the plugin stores for COMPANY (after revoking its tokens)."""
+    from sqlalchemy import delete
+
+    from . import models
+    from .connection import disconnect
+    from .queries import session
+
+    if not yes:
+        click.confirm(f"Delete every Fortnox record of company {company}?", abort=True)
+    disconnect(company)
+    for model in (
+        models.SyncRecord, models.SyncRun, models.PulledVoucher, models.AccountMapping,
+        models.Account, models.FinancialYear, models.PredefinedAccount, models.VoucherSeries,
+        models.Connection,
+    ):
+        session().execute(delete(model).where(model.company_id == company))
+    session().commit()
+    click.echo(f"Forgot company {company}.")

@@ -1,0 +1,112 @@
+"""Every ``AOURLY_FORTNOX_*`` setting, its default, and the strict reader.
+
+One place for defaults (like Flask-Security's), read once at ``init_app``. An unknown key
+under the prefix is a start-up error that names the key and the closest known one, so a typo
+never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "AOURLY_FORTNOX_"
+
+#: name (without prefix) -> default. ``None`` means "no default".
+DEFAULTS: dict[str, Any] = {
+    # OAuth client registered in Fortnox's developer portal.
+    "CLIENT_ID": None,
+    "CLIENT_SECRET": None,
+    "AUTH_URL": "https://apps.fortnox.se/oauth-v1",
+    "API_URL": "https://api.fortnox.se",
+    "REDIRECT_URI": None,  # None: the callback's external URL
+    "SCOPES": "companyinformation customer invoice bookkeeping settings",
+    # Comma-separated Fernet keys: the first encrypts, all decrypt (rotation).
+    "TOKEN_KEYS": None,
+    "REDIS_URL": None,
+    "RATE_LIMIT": "24/5",
+    "URL_PREFIX": "/integrations",
+    # Full pages extend this template; a host sets its own layout (with a ``content`` block).
+    "BASE_TEMPLATE": "aourly_fortnox/standalone.html",
+    "HTTP_TIMEOUT": 30.0,
+    # Refresh an access token this many seconds before it expires.
+    "REFRESH_MARGIN": 120.0,
+    # Rotate an idle connection's refresh token this often (Fortnox's lives 45 days).
+    "KEEPALIVE_INTERVAL": 3 * 24 * 3600,
+    # Fortnox refresh tokens live 45 days (FORTNOX_API.md 2.4); past that: Expired.
+    "REFRESH_TOKEN_LIFETIME": 45 * 24 * 3600,
+    # RQ queues: live pushes and bulk backfills are separate so a backfill never starves live work.
+    "QUEUE_NAME": "aourly_fortnox",
+    "BACKFILL_QUEUE_NAME": "aourly_fortnox_backfill",
+    # False runs jobs inline (RQ's is_async=False): tests and scripts without a worker.
+    "QUEUE_IS_ASYNC": True,
+    # The periodic tick (keep-alive, scheduled sync, reconcile sweep), guarded by a Redis lock.
+    "TICK_INTERVAL": 60,
+    "SCHEDULED_SYNC_INTERVAL": 3600,
+    "LEASE_SECONDS": 120,
+    "BACKOFF_BASE": 30.0,
+    "BACKOFF_CAP": 3600.0,
+    "MAX_ATTEMPTS": 8,
+    "HEARTBEAT_INTERVAL": 30,
+    # The card warns "Automatic sync is not running" when no worker was seen for this long.
+    "HEARTBEAT_STALE_AFTER": 600,
+    # The Integrations card polls while something runs.
+    "POLL_INTERVAL": 2,
+    "CUSTOMER_NUMBER_PREFIX": "AOU",
+    "TIMEZONE": "Europe/Stockholm",
+}
+
+
+class ConfigError(RuntimeError):
+    """A missing, misspelled or invalid ``AOURLY_FORTNOX_*`` setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The plugin's settings for one app, read once. Access by attribute (``settings.api_url``)."""
+
+    values: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name.upper()]
+        except KeyError:
+            raise AttributeError(f"no setting {PREFIX}{name.upper()}") from None
+
+    def __repr__(self) -> str:  # never show secrets
+        shown = {
+            k: ("***" if k in {"CLIENT_SECRET", "TOKEN_KEYS"} and v else v)
+            for k, v in self.values.items()
+        }
+        return f"Settings({shown!r})"
+
+
+def read_settings(config: Mapping[str, Any]) -> Settings:
+    """Read every ``AOURLY_FORTNOX_*`` key from a Flask config, refusing unknown ones."""
+    unknown = [k for k in config if k.startswith(PREFIX) and k[len(PREFIX):] not in DEFAULTS]
+    if unknown:
+        key = sorted(unknown)[0]
+        known = [PREFIX + name for name in DEFAULTS]
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise ConfigError(f"Unknown setting {key}.{hint}")
+    values = {name: config.get(PREFIX + name, default) for name, default in DEFAULTS.items()}
+    if not values["TOKEN_KEYS"]:
+        raise ConfigError(
+            f"{PREFIX}TOKEN_KEYS is not set: Fortnox tokens are encrypted at rest and need a "
+            "key. Generate one with "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+        )
+    prefix = str(values["URL_PREFIX"] or "")
+    if not prefix.startswith("/"):
+        raise ConfigError(f"{PREFIX}URL_PREFIX must start with '/', got {prefix!r}.")
+    values["URL_PREFIX"] = prefix.rstrip("/")
+    from .ratelimit import parse_rate  # local: ratelimit imports nothing of ours
+
+    try:
+        parse_rate(str(values["RATE_LIMIT"]))
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}RATE_LIMIT: {exc}") from None
+    return Settings(values)

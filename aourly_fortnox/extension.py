@@ -1,0 +1,206 @@
+"""``FortnoxIntegration``: the Flask extension object a host creates and ``init_app``s."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from .config import ConfigError, Settings, read_settings
+from .crypto import TokenCipher
+from .host import HostAdapter
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+    from redis import Redis
+
+log = logging.getLogger("aourly_fortnox")
+
+EXTENSION_KEY = "aourly_fortnox"
+
+CompanyLoader = Callable[[], "str | int | None"]
+UserCompanyCheck = Callable[[Any, str], bool]
+
+
+@dataclass
+class MappingKeyInfo:
+    """A mapping key the host adds (e.g. ``performer_costs``) with its BAS default."""
+
+    key: str
+    label: str
+    default_account: int | None = None
+
+
+@dataclass
+class FortnoxState:
+    """Everything the plugin keeps per Flask app (``app.extensions['aourly_fortnox']``)."""
+
+    ext: FortnoxIntegration
+    settings: Settings
+    db: SQLAlchemy
+    cipher: TokenCipher
+    adapter: HostAdapter | None = None
+    redis: Redis | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+class FortnoxIntegration:
+    """The plugin. Create once, then ``init_app(app, db=db)`` (factory pattern).
+
+    Host hooks are decorators on this object, registered after ``init_app``::
+
+        fortnox = FortnoxIntegration()
+        fortnox.init_app(app, db=db, adapter=MyAdapter())
+
+        @fortnox.current_company_loader
+        def current_company():            # the company the user works in now, or None
+            return session.get("company_id")
+
+        @fortnox.owner_check
+        def is_owner(user, company_id):   # True only for that company's owners
+            return user.is_owner_of(company_id)
+
+    Without an owner check every plugin route answers 403 (fail closed).
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        db: SQLAlchemy | None = None,
+        adapter: HostAdapter | None = None,
+    ) -> None:
+        self._company_loader: CompanyLoader | None = None
+        self._owner_check: UserCompanyCheck | None = None
+        self._member_check: UserCompanyCheck | None = None
+        self._host_mapping_keys: dict[str, MappingKeyInfo] = {}
+        self._default_adapter = adapter
+        if app is not None:
+            if db is None:
+                raise ConfigError("FortnoxIntegration(app, db=...) needs the host's SQLAlchemy.")
+            self.init_app(app, db=db, adapter=adapter)
+
+    # -- set-up ---------------------------------------------------------------------------
+    def init_app(
+        self,
+        app: Flask,
+        db: SQLAlchemy,
+        adapter: HostAdapter | None = None,
+        redis: Redis | None = None,
+    ) -> None:
+        """Read settings, register the blueprint and CLI, keep state in ``app.extensions``.
+
+        ``redis``: an existing connection (e.g. a fakeredis one for an embedded demo queue);
+        otherwise ``AOURLY_FORTNOX_REDIS_URL`` is used when a queue is first needed.
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("aourly_fortnox is already registered on this app.")
+        settings = read_settings(app.config)
+        cipher = TokenCipher(settings.token_keys)
+        adapter = adapter or self._default_adapter
+        if adapter is not None and not isinstance(adapter, HostAdapter):
+            raise ConfigError(
+                "The adapter passed to init_app does not implement aourly_fortnox.HostAdapter."
+            )
+        app.extensions[EXTENSION_KEY] = FortnoxState(
+            ext=self, settings=settings, db=db, cipher=cipher, adapter=adapter, redis=redis
+        )
+
+        from .cli import fortnox_cli
+        from .views import create_blueprint
+
+        app.register_blueprint(create_blueprint(), url_prefix=settings.url_prefix)
+        app.cli.add_command(fortnox_cli)
+
+    # -- host hooks -----------------------------------------------------------------------
+    def current_company_loader(self, func: CompanyLoader) -> CompanyLoader:
+        """Register the hook that returns the current company's id (or None)."""
+        self._company_loader = func
+        return func
+
+    def owner_check(self, func: UserCompanyCheck) -> UserCompanyCheck:
+        """Register ``(user, company_id) -> bool``: is this user an owner of this company."""
+        self._owner_check = func
+        return func
+
+    def member_check(self, func: UserCompanyCheck) -> UserCompanyCheck:
+        """Optional ``(user, company_id) -> bool``: a non-member gets 404 instead of 403."""
+        self._member_check = func
+        return func
+
+    def register_mapping_key(
+        self, key: str, label: str, default_account: int | None = None
+    ) -> None:
+        """Add a host mapping key (shown on the mapping page, used by host voucher rows)."""
+        if not key.isidentifier():
+            raise ValueError(f"mapping key {key!r}: use letters, digits and underscores")
+        self._host_mapping_keys[key] = MappingKeyInfo(key, label, default_account)
+
+    @property
+    def host_mapping_keys(self) -> dict[str, MappingKeyInfo]:
+        return dict(self._host_mapping_keys)
+
+    def missing_hooks(self) -> list[str]:
+        """Names of required hooks not registered yet (reported by routes and ``status``)."""
+        missing = []
+        if self._company_loader is None:
+            missing.append("current_company_loader")
+        if self._owner_check is None:
+            missing.append("owner_check")
+        return missing
+
+    def current_company_id(self) -> str | None:
+        if self._company_loader is None:
+            return None
+        value = self._company_loader()
+        return None if value is None else str(value)
+
+    def is_owner(self, user: Any, company_id: str) -> bool:
+        return bool(self._owner_check and self._owner_check(user, company_id))
+
+    def is_member(self, user: Any, company_id: str) -> bool:
+        if self._member_check is None:
+            return True
+        return bool(self._member_check(user, company_id))
+
+    # -- host API (Python) ----------------------------------------------------------------
+    def sync_invoice(self, company_id: str | int, invoice_id: str | int) -> None:
+        """Hand a sent invoice to the plugin (queued; its customer goes first)."""
+        from .outbox import record_push
+
+        record_push(str(company_id), "invoice", str(invoice_id))
+
+    def sync_customer(self, company_id: str | int, customer_id: str | int) -> None:
+        """Push a customer (created or edited) to Fortnox."""
+        from .outbox import record_push
+
+        record_push(str(company_id), "customer", str(customer_id))
+
+    def sync_voucher(self, company_id: str | int, voucher_id: str | int) -> None:
+        """Push a host voucher (e.g. a payout) to Fortnox."""
+        from .outbox import record_push
+
+        record_push(str(company_id), "voucher", str(voucher_id))
+
+    def backfill(self, company_id: str | int) -> int:
+        """Hand every sent invoice (and its customer) and every host voucher to the plugin."""
+        from .outbox import backfill
+
+        return backfill(str(company_id))
+
+    def vouchers(self, company_id: str | int, financial_year: int | None = None) -> list[Any]:
+        """Vouchers pulled from Fortnox for this company (newest first)."""
+        from .queries import pulled_vouchers
+
+        return pulled_vouchers(str(company_id), financial_year)
+
+
+def state(app: Flask | None = None) -> FortnoxState:
+    """The plugin's state for ``app`` (default: the current app)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        raise RuntimeError("aourly_fortnox is not initialised on this app (init_app).") from None

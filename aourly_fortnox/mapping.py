@@ -1,0 +1,384 @@
+"""Account mapping: which Fortnox account each of our keys books to, and whether it is valid.
+
+Rules (DECISIONS.md, "Mapping semantics"):
+- keys are fixed (plus the host's own); prefilled from Fortnox's predefined accounts where the
+  company has them, else from BAS; every prefilled key is *suggested* until the owner saves;
+- validated against the financial year that covers today (errors block saving: the account
+  must exist there, be active, and where the chart gives a VAT code it must fit the key), and
+  warned per other imported year where the account is missing or inactive;
+- invoice rows carry only a sales account: output VAT and receivables for invoices come from
+  Fortnox's predefined accounts, shown read-only with a warning where they differ from BAS
+  or from our ``receivables`` key (used for vouchers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from .extension import state
+from .models import Account, AccountMapping, FinancialYear, PredefinedAccount, utcnow
+from .queries import get_connection, session
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    key: str
+    label: str
+    bas_default: int | None
+    predefined: tuple[str, ...] = ()
+    vat_codes: tuple[str, ...] = ()  # acceptable VAT codes where the chart gives one
+    expected_range: tuple[int, int] | None = None  # outside it: a warning, not an error
+    help: str = ""
+
+
+SALES = (3000, 3999)
+BUILTIN_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("sales_25", "Sales 25 %", 3001, ("SALES_25_SE", "SALES"), ("MP1",), SALES,
+            "Domestic sales with 25 % VAT."),
+    KeySpec("sales_12", "Sales 12 %", 3002, ("SALES_12_SE",), ("MP2",), SALES,
+            "Domestic sales with 12 % VAT."),
+    KeySpec("sales_6", "Sales 6 %", 3003, ("SALES_6_SE",), ("MP3",), SALES,
+            "Domestic sales with 6 % VAT."),
+    KeySpec("sales_0", "Sales 0 % / exempt", 3004, ("SALES_0_SE",), ("MF", "MP0"), SALES,
+            "Domestic sales without VAT."),
+    KeySpec("sales_eu", "Sales EU (reverse charge)", 3108, ("SALESEUREV",), (), SALES,
+            "Sales to businesses in other EU countries; the buyer accounts for VAT."),
+    KeySpec("sales_export", "Sales export", 3105, ("SALESEXPORT",), (), SALES,
+            "Sales to customers outside the EU."),
+    KeySpec("bank", "Bank", 1930, ("BG",), (), (1900, 1999), "Where payouts are paid from."),
+    KeySpec("receivables", "Accounts receivable", 1510, ("CUSTCLAIM",), (), (1500, 1599),
+            "Customer receivables on vouchers."),
+    KeySpec("rounding", "Rounding (öresavrundning)", 3740, ("ROUNDOFF",), (), (3000, 8999),
+            "Rounding of invoice totals to whole kronor."),
+)
+
+#: Fortnox's own predefined accounts that invoices use whatever we map (shown read-only).
+READ_ONLY_PREDEFINED: tuple[tuple[str, str, int], ...] = (
+    ("OUTVAT_MP1", "Output VAT 25 %", 2611),
+    ("OUTVAT_MP2", "Output VAT 12 %", 2621),
+    ("OUTVAT_MP3", "Output VAT 6 %", 2631),
+    ("CUSTCLAIM", "Accounts receivable on invoices", 1510),
+)
+
+
+def key_specs() -> list[KeySpec]:
+    """Built-in keys followed by the host's own (``register_mapping_key``)."""
+    specs = list(BUILTIN_KEYS)
+    for info in state().ext.host_mapping_keys.values():
+        specs.append(KeySpec(info.key, info.label, info.default_account))
+    return specs
+
+
+def today(tz: str | None = None) -> date:
+    return datetime.now(ZoneInfo(tz or state().settings.timezone)).date()
+
+
+# -- reading the imported chart ------------------------------------------------------------
+@dataclass
+class Chart:
+    """The imported chart of one Fortnox company, per financial year."""
+
+    database_number: int | None
+    years: list[FinancialYear]
+    current_year: FinancialYear | None
+    accounts: dict[int, dict[int, Account]]  # fortnox year id -> number -> account
+    predefined: dict[str, int]
+
+    def current_accounts(self) -> dict[int, Account]:
+        if self.current_year is None:
+            return {}
+        return self.accounts.get(self.current_year.fortnox_id, {})
+
+
+def load_chart(company_id: str) -> Chart:
+    conn = get_connection(company_id)
+    db_number = conn.database_number if conn else None
+    if db_number is None:
+        return Chart(None, [], None, {}, {})
+    db_session = session()
+    years = list(
+        db_session.execute(
+            select(FinancialYear)
+            .where(FinancialYear.company_id == company_id,
+                   FinancialYear.database_number == db_number)
+            .order_by(FinancialYear.from_date)
+        ).scalars()
+    )
+    now = today()
+    current = next((y for y in years if y.from_date <= now <= y.to_date), None)
+    accounts: dict[int, dict[int, Account]] = {}
+    for account in db_session.execute(
+        select(Account).where(Account.company_id == company_id,
+                              Account.database_number == db_number)
+    ).scalars():
+        accounts.setdefault(account.financial_year, {})[account.number] = account
+    predefined = {
+        p.name: p.account
+        for p in db_session.execute(
+            select(PredefinedAccount).where(PredefinedAccount.company_id == company_id,
+                                            PredefinedAccount.database_number == db_number)
+        ).scalars()
+    }
+    return Chart(db_number, years, current, accounts, predefined)
+
+
+# -- validation --------------------------------------------------------------------------
+@dataclass
+class FieldCheck:
+    key: str
+    label: str
+    value: str
+    account: Account | None = None
+    suggested: bool = False
+    help: str = ""
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _year_label(year: FinancialYear) -> str:
+    return f"{year.from_date.isoformat()} – {year.to_date.isoformat()}"
+
+
+def check_value(spec: KeySpec, raw: str, chart: Chart) -> FieldCheck:
+    """Check one key's account against the chart. Empty means "not mapped" (no error)."""
+    value = (raw or "").strip()
+    result = FieldCheck(spec.key, spec.label, value, help=spec.help)
+    if not value:
+        return result
+    if not value.isdigit() or len(value) != 4:
+        result.errors.append(f"“{value}” is not an account number (four digits, e.g. 3001).")
+        return result
+    number = int(value)
+    if chart.current_year is None:
+        result.errors.append(
+            "No imported financial year covers today: refresh the chart after creating the "
+            "year in Fortnox."
+        )
+        return result
+    account = chart.current_accounts().get(number)
+    year = _year_label(chart.current_year)
+    if account is None:
+        result.errors.append(f"Account {number} does not exist in the chart for {year}.")
+        return result
+    result.account = account
+    if not account.active:
+        result.errors.append(f"Account {number} ({account.description}) is inactive in {year}.")
+    if spec.vat_codes and account.vat_code and account.vat_code not in spec.vat_codes:
+        result.errors.append(
+            f"Account {number} has VAT code {account.vat_code}, which does not fit "
+            f"{spec.label} (expected {' or '.join(spec.vat_codes)})."
+        )
+    if spec.expected_range and not spec.expected_range[0] <= number <= spec.expected_range[1]:
+        low, high = spec.expected_range
+        result.warnings.append(
+            f"{spec.label} is usually an account between {low} and {high}; check with your "
+            "accountant."
+        )
+    for other in chart.years:
+        if other is chart.current_year:
+            continue
+        other_account = chart.accounts.get(other.fortnox_id, {}).get(number)
+        if other_account is None:
+            result.warnings.append(
+                f"Account {number} is missing in financial year {_year_label(other)}."
+            )
+        elif not other_account.active:
+            result.warnings.append(
+                f"Account {number} is inactive in financial year {_year_label(other)}."
+            )
+    return result
+
+
+def stored_mappings(company_id: str) -> dict[str, AccountMapping]:
+    return {
+        m.key: m
+        for m in session().execute(
+            select(AccountMapping).where(AccountMapping.company_id == company_id)
+        ).scalars()
+    }
+
+
+def check_field(company_id: str, key: str, raw: str) -> FieldCheck:
+    """Inline validation of one field (htmx, as the owner picks an account)."""
+    spec = next((s for s in key_specs() if s.key == key), None)
+    if spec is None:
+        return FieldCheck(key, key, raw, errors=["Unknown mapping key."])
+    return check_value(spec, raw, load_chart(company_id))
+
+
+# -- the page --------------------------------------------------------------------------
+@dataclass
+class PredefinedRow:
+    name: str
+    label: str
+    account: int | None
+    warning: str | None
+
+
+@dataclass
+class MappingView:
+    fields: list[FieldCheck]
+    chart: Chart
+    predefined: list[PredefinedRow]
+    bookkeep_invoices: bool
+    connected: bool
+
+    @property
+    def accounts(self) -> list[Account]:
+        return sorted(self.chart.current_accounts().values(), key=lambda a: a.number)
+
+    @property
+    def missing(self) -> list[FieldCheck]:
+        return [f for f in self.fields if not f.value]
+
+    @property
+    def invalid(self) -> list[FieldCheck]:
+        return [f for f in self.fields if f.errors]
+
+    @property
+    def suggested(self) -> list[FieldCheck]:
+        return [f for f in self.fields if f.value and f.suggested]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for f in self.fields for w in f.warnings]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.invalid
+
+
+def build_view(company_id: str, values: Mapping[str, str] | None = None) -> MappingView:
+    """The mapping as stored (or as just submitted, when ``values`` is given), checked."""
+    chart = load_chart(company_id)
+    stored = stored_mappings(company_id)
+    fields = []
+    for spec in key_specs():
+        mapping = stored.get(spec.key)
+        if values is not None:
+            raw = values.get(spec.key, "")
+            suggested = False
+        else:
+            raw = str(mapping.account) if mapping else ""
+            suggested = bool(mapping and not mapping.confirmed)
+        check = check_value(spec, raw, chart)
+        check.suggested = suggested
+        fields.append(check)
+    receivables = next((f for f in fields if f.key == "receivables"), None)
+    predefined = []
+    for name, label, bas in READ_ONLY_PREDEFINED:
+        number = chart.predefined.get(name)
+        warning = None
+        if number is not None and number != bas:
+            warning = f"Differs from BAS ({bas})."
+        if (
+            name == "CUSTCLAIM" and number is not None and receivables and receivables.value
+            and receivables.value != str(number)
+        ):
+            warning = (
+                f"Invoices book receivables on {number} in Fortnox, but vouchers use "
+                f"{receivables.value} (your Accounts receivable mapping)."
+            )
+        predefined.append(PredefinedRow(name, label, number, warning))
+    conn = get_connection(company_id)
+    return MappingView(
+        fields=fields,
+        chart=chart,
+        predefined=predefined,
+        bookkeep_invoices=bool(conn and conn.bookkeep_invoices),
+        connected=chart.database_number is not None,
+    )
+
+
+def prefill_suggestions(company_id: str) -> int:
+    """Suggest an account for every key nobody has set (after an import). Returns how many."""
+    chart = load_chart(company_id)
+    if chart.current_year is None:
+        return 0
+    stored = stored_mappings(company_id)
+    accounts = chart.current_accounts()
+    added = 0
+    for spec in key_specs():
+        if spec.key in stored:
+            continue
+        candidate = next(
+            (chart.predefined[name] for name in spec.predefined if name in chart.predefined),
+            spec.bas_default,
+        )
+        if candidate is None or candidate not in accounts:
+            continue
+        session().add(AccountMapping(company_id=company_id, key=spec.key, account=candidate,
+                                     confirmed=False))
+        added += 1
+    session().commit()
+    return added
+
+
+@dataclass
+class SaveResult:
+    saved: bool
+    view: MappingView
+    message: str = ""
+
+
+def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
+    """Validate the whole form against the chart; save only if no field has an error."""
+    view = build_view(company_id, values=form)
+    if not view.connected:
+        return SaveResult(False, view, "Connect Fortnox first.")
+    if view.invalid:
+        return SaveResult(False, view)
+    stored = stored_mappings(company_id)
+    db_session = session()
+    for check in view.fields:
+        mapping = stored.get(check.key)
+        if not check.value:
+            if mapping is not None:
+                db_session.delete(mapping)
+            continue
+        if mapping is None:
+            mapping = AccountMapping(company_id=company_id, key=check.key)
+            db_session.add(mapping)
+        mapping.account = int(check.value)
+        mapping.confirmed = True
+        mapping.updated_by = user_id
+        mapping.updated_at = utcnow()
+    conn = get_connection(company_id)
+    if conn is not None:
+        conn.bookkeep_invoices = form.get("bookkeep_invoices") in ("on", "1", "true")
+    db_session.commit()
+    fresh = build_view(company_id)
+    if fresh.complete:
+        message = "Account mapping saved. The mapping is complete."
+    else:
+        message = f"Account mapping saved. {summary_text(fresh)}"
+    return SaveResult(True, fresh, message)
+
+
+def summary_text(view: MappingView) -> str:
+    """The card's completeness line."""
+    if not view.connected:
+        return ""
+    parts = []
+    if view.missing:
+        n = len(view.missing)
+        parts.append(f"Mapping incomplete: {n} account{'s' if n != 1 else ''} missing")
+    if view.invalid:
+        n = len(view.invalid)
+        parts.append(f"{n} mapped account{'s are' if n != 1 else ' is'} not valid")
+    if not parts:
+        if view.suggested:
+            return "Mapping complete (suggested accounts, please review)"
+        return "Mapping complete"
+    return "; ".join(parts)
+
+
+def account_for(company_id: str, key: str) -> int | None:
+    """The confirmed-or-suggested account for a key, or None (the sync engine refuses then)."""
+    mapping = stored_mappings(company_id).get(key)
+    return mapping.account if mapping else None

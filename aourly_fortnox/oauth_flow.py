@@ -1,0 +1,177 @@
+"""The owner's trip to Fortnox and back: start (state in the session) and finish (callback).
+
+``state`` is bound to the Flask session, the user and the company, single use, and short-lived:
+a forged, replayed or someone else's callback stores nothing. Every bad path ends in a
+:class:`CallbackResult` with a message an owner understands.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import session, url_for
+
+from . import connection
+from .errors import AuthorizationExpired, FortnoxError, OAuthError, TransientError
+from .extension import state
+from .outbox import enqueue_import
+
+log = logging.getLogger("aourly_fortnox.oauth")
+
+SESSION_KEY = "aourly_fortnox_oauth"
+#: Fortnox's authorization code lives 10 minutes; a state older than that is useless.
+STATE_MAX_AGE = 15 * 60
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    redirect_url: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    message: str | None = None
+    error: str | None = None
+    status: int = 200
+    needs_switch_confirmation: bool = False
+
+
+def redirect_uri() -> str:
+    """Exactly as registered at Fortnox: the setting, or this callback's external URL."""
+    configured = state().settings.redirect_uri
+    return configured or url_for("aourly_fortnox.callback", _external=True)
+
+
+def start(company_id: str, user_id: str) -> StartOutcome:
+    settings = state().settings
+    if not settings.client_id or not settings.client_secret:
+        return StartOutcome(
+            error="Fortnox is not set up on this server yet: AOURLY_FORTNOX_CLIENT_ID and "
+            "AOURLY_FORTNOX_CLIENT_SECRET are missing. Ask your administrator."
+        )
+    token = secrets.token_urlsafe(32)
+    session[SESSION_KEY] = {
+        "state": token,
+        "company_id": company_id,
+        "user_id": user_id,
+        "created": time.time(),
+    }
+    url = connection.oauth_client(redirect_uri()).authorization_url(token, redirect_uri())
+    return StartOutcome(redirect_url=url)
+
+
+def _oauth_error_message(error: str, description: str) -> str:
+    if error == "access_denied":
+        if description and "access" not in description.lower():
+            return f"Fortnox refused the connection: {description}"
+        return "You chose not to give Aourly access in Fortnox, so nothing was connected."
+    if error == "invalid_scope":
+        return (
+            "Fortnox refused the permissions Aourly asks for (invalid scope). Check that your "
+            "Fortnox plan includes the modules needed, or ask your administrator to check "
+            "AOURLY_FORTNOX_SCOPES."
+        )
+    detail = f": {description}" if description else ""
+    return f"Fortnox could not complete the connection ({error}){detail}."
+
+
+def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackResult:
+    """Handle Fortnox's redirect back. Stores tokens only when every check passed."""
+    expected = session.pop(SESSION_KEY, None)
+    returned_state = args.get("state", "")
+    if not expected or not returned_state or not secrets.compare_digest(
+        str(expected.get("state", "")), returned_state
+    ):
+        return CallbackResult(
+            error="This Fortnox sign-in could not be verified (it was not started here, or it "
+            "was already used). Nothing was changed. Start again with Connect Fortnox.",
+            status=400,
+        )
+    if expected.get("user_id") != user_id or expected.get("company_id") != company_id:
+        return CallbackResult(
+            error="This Fortnox sign-in was started by another user or for another company. "
+            "Nothing was changed. Start again with Connect Fortnox.",
+            status=403,
+        )
+    if time.time() - float(expected.get("created", 0)) > STATE_MAX_AGE:
+        return CallbackResult(
+            error="The Fortnox sign-in took too long and has expired. Nothing was changed. "
+            "Start again with Connect Fortnox.",
+            status=400,
+        )
+    if args.get("error"):
+        return CallbackResult(
+            error=_oauth_error_message(args["error"], args.get("error_description", "")),
+            status=400,
+        )
+    code = args.get("code")
+    if not code:
+        return CallbackResult(error="Fortnox sent no authorization code. Nothing was changed.",
+                              status=400)
+
+    oauth = connection.oauth_client(redirect_uri())
+    try:
+        tokens = oauth.exchange_code(code, redirect_uri())
+    except (AuthorizationExpired, OAuthError) as exc:
+        log.info("Fortnox refused the authorization code: %s", exc.reason)
+        return CallbackResult(
+            error="Fortnox did not accept the sign-in (the code was already used or has "
+            "expired). Nothing was changed. Start again with Connect Fortnox.",
+            status=400,
+        )
+    except TransientError:
+        return CallbackResult(
+            error="Fortnox is not answering right now. Nothing was changed. Try again in a "
+            "few minutes.",
+            status=502,
+        )
+    except FortnoxError as exc:
+        return CallbackResult(error=f"Fortnox refused the sign-in: {exc.reason}", status=400)
+
+    try:
+        company = connection.read_company(connection.client_for_tokens(tokens))
+    except FortnoxError as exc:
+        connection.revoke_quietly(tokens.refresh_token)
+        status = 502 if isinstance(exc, TransientError) else 400
+        return CallbackResult(
+            error="Connected to Fortnox, but Fortnox would not tell which company it is "
+            f"({exc.reason}). Nothing was stored. Try again.",
+            status=status,
+        )
+
+    other = connection.connected_elsewhere(company_id, company.database_number)
+    if other is not None:
+        connection.revoke_quietly(tokens.refresh_token)
+        return CallbackResult(
+            error=f"The Fortnox company {company.name} is already connected to another Aourly "
+            "company. One Fortnox company can be connected to one Aourly company only; "
+            "disconnect it there first.",
+            status=409,
+        )
+
+    current = connection.get_connection(company_id)
+    if (
+        current is not None
+        and current.database_number is not None
+        and current.database_number != company.database_number
+    ):
+        connection.hold_for_switch(company_id, tokens, company)
+        return CallbackResult(needs_switch_confirmation=True)
+
+    reconnect = current is not None and current.database_number == company.database_number
+    connection.store_connection(company_id, user_id, tokens, company)
+    enqueue_import(company_id)
+    if reconnect:
+        return CallbackResult(
+            message=f"Fortnox is connected again to {company.name}. Your mappings and history "
+            "are kept; waiting items are on their way."
+        )
+    return CallbackResult(
+        message=f"Fortnox is connected to {company.name}. We are importing your chart of "
+        "accounts and financial years; check the account mapping next."
+    )

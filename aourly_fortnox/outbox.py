@@ -1,0 +1,182 @@
+"""The outbox: intents recorded in the database first, then handed to the queue.
+
+``record_push`` is what the host API calls; the database row is the truth about every item
+(pending, held while disconnected, synced, failed with a reason). Pushing records to Fortnox
+is the sync engine's job (not built yet): rows recorded here wait as *pending* until it lands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .models import ConnectionStatus, RecordState, SyncRecord, SyncRun, utcnow
+from .queries import active_run, get_connection, recent_runs, session
+from .queue import enqueue
+
+
+def record_push(company_id: str, object_type: str, object_id: str) -> SyncRecord:
+    """Record that a host object must reach Fortnox (idempotent per object)."""
+    db_session = session()
+    conn = get_connection(company_id)
+    db_number = conn.database_number if conn and conn.database_number else 0
+    record = db_session.execute(
+        select(SyncRecord).where(
+            SyncRecord.company_id == company_id,
+            SyncRecord.database_number == db_number,
+            SyncRecord.object_type == object_type,
+            SyncRecord.object_id == object_id,
+        )
+    ).scalar_one_or_none()
+    if record is None:
+        record = SyncRecord(
+            company_id=company_id, database_number=db_number,
+            object_type=object_type, object_id=object_id, attempts=0,
+        )
+        db_session.add(record)
+    # Disconnected means nothing reaches Fortnox: hold it for the owner's "Send held items".
+    disconnected = conn is None or conn.status in (
+        ConnectionStatus.DISCONNECTED, ConnectionStatus.NOT_CONNECTED
+    )
+    if record.state != RecordState.SYNCED or record.remote_id is None:
+        record.state = RecordState.HELD if disconnected else RecordState.PENDING
+        record.next_attempt_at = utcnow()
+    elif object_type == "customer":
+        record.state = RecordState.PENDING  # an edited customer goes again
+        record.next_attempt_at = utcnow()
+    db_session.commit()
+    return record
+
+
+def backfill(company_id: str) -> int:
+    """Record every sent invoice (and its customer) and every host voucher."""
+    from .extension import state
+
+    adapter = state().adapter
+    if adapter is None:
+        return 0
+    count = 0
+    for invoice_id in adapter.sent_invoice_ids(company_id):
+        invoice = adapter.get_invoice(company_id, str(invoice_id))
+        if invoice is not None:
+            record_push(company_id, "customer", invoice.customer_id)
+        record_push(company_id, "invoice", str(invoice_id))
+        count += 1
+    for voucher_id in adapter.voucher_ids(company_id):
+        record_push(company_id, "voucher", str(voucher_id))
+        count += 1
+    return count
+
+
+def enqueue_import(company_id: str, kind: str = "import") -> SyncRun:
+    """Queue an import of years, charts, predefined accounts and series (one run row)."""
+    from .jobs import run_import
+
+    db_session = session()
+    run = active_run(company_id)
+    if run is not None and run.kind in ("import", "sync"):
+        return run  # one import at a time is enough
+    run = SyncRun(company_id=company_id, kind=kind, state="queued")
+    db_session.add(run)
+    db_session.commit()
+    run_id = run.id
+    job_id = enqueue(run_import, company_id, run_id)
+    if job_id:
+        run = db_session.get(SyncRun, run_id) or run
+        run.job_id = job_id
+        db_session.commit()
+    return db_session.get(SyncRun, run_id) or run
+
+
+def sync_now(company_id: str) -> tuple[str, str]:
+    conn = get_connection(company_id)
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
+        return "Connect Fortnox first; nothing was synced.", "error"
+    enqueue_import(company_id, kind="sync")
+    return "Sync started.", "success"
+
+
+def refresh_chart(company_id: str) -> tuple[str, str]:
+    conn = get_connection(company_id)
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
+        return "Connect Fortnox first to refresh the chart of accounts.", "error"
+    enqueue_import(company_id)
+    return "Refreshing the chart of accounts from Fortnox.", "success"
+
+
+def held_records(company_id: str) -> list[SyncRecord]:
+    return list(
+        session().execute(
+            select(SyncRecord).where(
+                SyncRecord.company_id == company_id, SyncRecord.state == RecordState.HELD
+            )
+        ).scalars()
+    )
+
+
+def send_held(company_id: str) -> tuple[str, str]:
+    conn = get_connection(company_id)
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
+        return "Connect Fortnox first; held items stay held.", "error"
+    held = held_records(company_id)
+    for record in held:
+        record.state = RecordState.PENDING
+        record.database_number = conn.database_number or 0
+        record.next_attempt_at = utcnow()
+    session().commit()
+    return f"{len(held)} held item(s) will be sent.", "success"
+
+
+@dataclass
+class SyncLog:
+    problems: list[SyncRecord]
+    runs: list[SyncRun]
+
+
+def build_log(company_id: str) -> SyncLog:
+    problems = list(
+        session().execute(
+            select(SyncRecord)
+            .where(
+                SyncRecord.company_id == company_id,
+                SyncRecord.state.in_((RecordState.FAILED, RecordState.NEEDS_ATTENTION)),
+            )
+            .order_by(SyncRecord.updated_at.desc())
+        ).scalars()
+    )
+    return SyncLog(problems=problems, runs=recent_runs(company_id))
+
+
+def retry(company_id: str, record_id: int) -> bool:
+    """Queue one failed record again. False (-> 404) for another company's record."""
+    record = session().get(SyncRecord, record_id)
+    if record is None or record.company_id != company_id:
+        return False
+    if record.state in (RecordState.FAILED, RecordState.NEEDS_ATTENTION):
+        record.state = RecordState.PENDING
+        record.attempts = 0
+        record.next_attempt_at = utcnow()
+        session().commit()
+    return True
+
+
+def retry_all(company_id: str) -> int:
+    records = build_log(company_id).problems
+    for record in records:
+        record.state = RecordState.PENDING
+        record.attempts = 0
+        record.next_attempt_at = utcnow()
+    session().commit()
+    return len(records)
+
+
+def preview(company_id: str) -> list[SyncRecord]:
+    """What the next sync would send: every pending record (dry run, sends nothing)."""
+    return list(
+        session().execute(
+            select(SyncRecord)
+            .where(SyncRecord.company_id == company_id, SyncRecord.state == RecordState.PENDING)
+            .order_by(SyncRecord.id)
+        ).scalars()
+    )

@@ -1,0 +1,74 @@
+"""Read-only queries the views, the CLI and the host API share."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from .extension import state
+from .models import (
+    Connection,
+    ConnectionStatus,
+    PulledVoucher,
+    RecordState,
+    SyncRecord,
+    SyncRun,
+)
+
+
+def session():  # type: ignore[no-untyped-def]
+    return state().db.session
+
+
+def get_connection(company_id: str) -> Connection | None:
+    return session().execute(
+        select(Connection).where(Connection.company_id == company_id)
+    ).scalar_one_or_none()
+
+
+def connection_status(conn: Connection | None) -> ConnectionStatus:
+    return ConnectionStatus(conn.status) if conn else ConnectionStatus.NOT_CONNECTED
+
+
+def record_counts(company_id: str) -> dict[str, int]:
+    """How many outbox records are in each state for the company."""
+    rows = session().execute(
+        select(SyncRecord.state, func.count())
+        .where(SyncRecord.company_id == company_id)
+        .group_by(SyncRecord.state)
+    ).all()
+    counts = {s.value: 0 for s in RecordState}
+    counts.update({row[0]: row[1] for row in rows})
+    return counts
+
+
+def active_run(company_id: str) -> SyncRun | None:
+    return session().execute(
+        select(SyncRun)
+        .where(SyncRun.company_id == company_id, SyncRun.state.in_(("queued", "running")))
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def recent_runs(company_id: str, limit: int = 20) -> list[SyncRun]:
+    return list(
+        session().execute(
+            select(SyncRun)
+            .where(SyncRun.company_id == company_id)
+            .order_by(SyncRun.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def pulled_vouchers(company_id: str, financial_year: int | None = None) -> list[PulledVoucher]:
+    query = select(PulledVoucher).where(PulledVoucher.company_id == company_id)
+    conn = get_connection(company_id)
+    if conn is not None and conn.database_number is not None:
+        query = query.where(PulledVoucher.database_number == conn.database_number)
+    if financial_year is not None:
+        query = query.where(PulledVoucher.financial_year == financial_year)
+    query = query.order_by(
+        PulledVoucher.transaction_date.desc(), PulledVoucher.series, PulledVoucher.number.desc()
+    )
+    return list(session().execute(query).scalars())

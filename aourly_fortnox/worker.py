@@ -1,0 +1,170 @@
+"""The RQ worker for the plugin's queues, its periodic tick, and the demo's embedded worker.
+
+Periodic work (keep-alive refresh, expiry check, heartbeat) comes from one tick guarded by a
+Redis lock, so N workers do not multiply it. Workers write a heartbeat; the card warns when
+none was seen for ``AOURLY_FORTNOX_HEARTBEAT_STALE_AFTER`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from .extension import state
+from .models import Connection, ConnectionStatus, WorkerHeartbeat, utcnow
+from .queries import session
+from .queue import queue, require_redis
+
+log = logging.getLogger("aourly_fortnox.worker")
+
+TICK_LOCK = "aourly_fortnox:tick"
+
+
+def write_heartbeat(name: str) -> None:
+    db_session = session()
+    beat = db_session.execute(
+        select(WorkerHeartbeat).where(WorkerHeartbeat.worker_name == name)
+    ).scalar_one_or_none()
+    if beat is None:
+        beat = WorkerHeartbeat(worker_name=name)
+        db_session.add(beat)
+    beat.seen_at = utcnow()
+    db_session.commit()
+
+
+def run_tick() -> dict[str, int]:
+    """One round of periodic work. Safe to run at any time, from any process."""
+    settings = state().settings
+    from .connection import DatabaseTokenStore, client_for
+    from .errors import AuthorizationExpired, FortnoxError
+
+    now = utcnow()
+    done = {"expired": 0, "kept_alive": 0}
+    connections = list(
+        session().execute(
+            select(Connection).where(Connection.status == ConnectionStatus.CONNECTED)
+        ).scalars()
+    )
+    keepalive_before = now - timedelta(seconds=int(settings.keepalive_interval))
+    for conn in connections:
+        company_id = conn.company_id
+        # load() flips a refresh token past its lifetime to Expired.
+        if DatabaseTokenStore(company_id).load() is None:
+            done["expired"] += 1
+            continue
+        if conn.token_refreshed_at is None or conn.token_refreshed_at < keepalive_before:
+            try:
+                client_for(company_id).tokens.refresh_now()
+                done["kept_alive"] += 1
+            except AuthorizationExpired:
+                done["expired"] += 1
+            except FortnoxError as exc:
+                log.warning("Keep-alive for company %s failed: %s", company_id, exc.reason)
+    session().expire_all()
+    return done
+
+
+def tick_if_due(worker_name: str) -> bool:
+    """Write this worker's heartbeat; run the tick if no other worker ran it this interval."""
+    write_heartbeat(worker_name)
+    interval = int(state().settings.tick_interval)
+    redis = require_redis()
+    if not redis.set(TICK_LOCK, worker_name, nx=True, ex=max(1, interval)):
+        return False
+    run_tick()
+    return True
+
+
+def _ticker(app: Flask, name: str, stop: threading.Event) -> None:
+    interval = max(1, int(app.extensions["aourly_fortnox"].settings.heartbeat_interval))
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                tick_if_due(name)
+            except Exception:  # the ticker must survive a database or Redis hiccup
+                log.exception("Periodic Fortnox tick failed; trying again next interval")
+            finally:
+                state(app).db.session.remove()
+        stop.wait(interval)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}.{uuid.uuid4().hex[:8]}"
+
+
+def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> None:
+    """``flask fortnox worker``: live queue first, backfill queue round-robin with it."""
+    from rq import Worker
+
+    name = worker_name()
+    stop = threading.Event()
+    ticker = None
+    if with_scheduler:
+        ticker = threading.Thread(target=_ticker, args=(app, name, stop), daemon=True)
+        ticker.start()
+    else:
+        with app.app_context():
+            write_heartbeat(name)
+    try:
+        worker = Worker(
+            [queue(backfill=False), queue(backfill=True)],
+            connection=require_redis(),
+            name=name,
+        )
+        worker.work(burst=burst, with_scheduler=with_scheduler, dequeue_strategy="round_robin")
+    finally:
+        stop.set()
+        if ticker is not None:
+            ticker.join(timeout=5)
+
+
+def start_embedded_worker(app: Flask, poll: float = 0.5) -> threading.Thread:
+    """Demo only: run jobs in a thread of the web process (no Redis server, no fork).
+
+    Measured with RQ 3: a ``SimpleWorker`` in a thread needs a timer death penalty and no
+    signal handlers; it loops in burst mode because RQ's non-burst scheduler forks a process
+    that would see a copy of the in-memory Redis and never run delayed jobs.
+    """
+    from rq import SimpleWorker
+    from rq.timeouts import TimerDeathPenalty
+
+    class ThreadWorker(SimpleWorker):
+        death_penalty_class = TimerDeathPenalty
+
+        def _install_signal_handlers(self) -> None:  # only the main thread may
+            pass
+
+    name = f"embedded.{worker_name()}"
+
+    def loop() -> None:
+        last_tick = 0.0
+        interval = max(1, int(state(app).settings.heartbeat_interval))
+        while True:
+            with app.app_context():
+                try:
+                    if time.monotonic() - last_tick >= interval:
+                        tick_if_due(name)
+                        last_tick = time.monotonic()
+                    worker: Any = ThreadWorker(
+                        [queue(backfill=False), queue(backfill=True)],
+                        connection=require_redis(),
+                    )
+                    worker.work(burst=True, with_scheduler=True, dequeue_strategy="round_robin")
+                except Exception:
+                    log.exception("Embedded Fortnox worker: a round failed; continuing")
+                finally:
+                    state(app).db.session.remove()
+            time.sleep(poll)
+
+    thread = threading.Thread(target=loop, name="aourly-fortnox-embedded-worker", daemon=True)
+    thread.start()
+    log.warning("aourly_fortnox: embedded queue (demo only): jobs run in a thread of this process")
+    return thread

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox.migrate import upgrade_database
+
+from .host import create_host
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app, _, _ = create_host()
+    with app.app_context():
+        upgrade_database(app)
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, user: str = "owner", company: str = "acme") -> None:
+    assert client.get(f"/test-login/{user}/{company}").status_code == 200

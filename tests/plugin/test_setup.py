@@ -1,0 +1,85 @@
+"""init_app, settings and hooks: what a host developer meets first."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from aourly_fortnox import ConfigError, FortnoxIntegration
+from aourly_fortnox.extension import state
+
+from .conftest import login
+from .host import TOKEN_KEY, create_host
+
+
+def test_unknown_setting_is_refused_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match="AOURLY_FORTNOX_RATE_LIMT.*AOURLY_FORTNOX_RATE_LIMIT"):
+        create_host(AOURLY_FORTNOX_RATE_LIMT="10/5")
+
+
+def test_missing_token_key_is_a_startup_error_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match="AOURLY_FORTNOX_TOKEN_KEYS"):
+        create_host(AOURLY_FORTNOX_TOKEN_KEYS="")
+
+
+def test_malformed_token_key_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as info:
+        create_host(AOURLY_FORTNOX_TOKEN_KEYS="not-a-key-secret-value")
+    assert "not-a-key-secret-value" not in str(info.value)
+
+
+def test_bad_rate_limit_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="RATE_LIMIT"):
+        create_host(AOURLY_FORTNOX_RATE_LIMIT="fast")
+
+
+def test_defaults_and_overrides_are_read_once_per_app() -> None:
+    first, _, _ = create_host()
+    second, _, _ = create_host(AOURLY_FORTNOX_URL_PREFIX="/apps/", AOURLY_FORTNOX_RATE_LIMIT="10/5")
+    assert state(first).settings.url_prefix == "/integrations"
+    assert state(first).settings.api_url == "https://api.fortnox.se"
+    assert state(second).settings.url_prefix == "/apps"
+    assert state(second).settings.rate_limit == "10/5"
+    # Two apps in one process keep their own state; the second prefix serves the plugin.
+    assert state(first) is not state(second)
+    assert "/apps/" in {r.rule for r in second.url_map.iter_rules()}
+
+
+def test_registering_twice_on_one_app_is_an_error() -> None:
+    app, fortnox, db = create_host()
+    with pytest.raises(RuntimeError, match="already registered"):
+        fortnox.init_app(app, db=db)
+
+
+def test_settings_repr_hides_secrets() -> None:
+    app, _, _ = create_host()
+    text = repr(state(app).settings)
+    assert TOKEN_KEY not in text and "test-secret-value" not in text
+
+
+def test_adapter_must_implement_the_protocol() -> None:
+    app = Flask("x")
+    app.config.update(AOURLY_FORTNOX_TOKEN_KEYS=TOKEN_KEY, SQLALCHEMY_DATABASE_URI="sqlite://")
+    db = SQLAlchemy(app)
+    with pytest.raises(ConfigError, match="HostAdapter"):
+        FortnoxIntegration().init_app(app, db=db, adapter=object())  # type: ignore[arg-type]
+
+
+def test_missing_owner_hook_fails_closed_and_logs_the_hook(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, _, _ = create_host(hooks=False)
+    from aourly_fortnox.migrate import upgrade_database
+
+    with app.app_context():
+        upgrade_database(app)
+    client = app.test_client()
+    login(client)
+    with caplog.at_level(logging.ERROR, logger="aourly_fortnox"):
+        response = client.get("/integrations/")
+    assert response.status_code == 403
+    assert "@fortnox.owner_check" in caplog.text
+    assert "@fortnox.current_company_loader" in caplog.text
