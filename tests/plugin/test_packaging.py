@@ -1,0 +1,73 @@
+"""The wheel carries what a host needs: templates, static files (htmx + licence), migrations."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "-w", str(out), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (found,) = out.glob("aourly_fortnox-*.whl")
+    return found
+
+
+def test_wheel_holds_templates_static_files_and_migrations(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "aourly_fortnox/templates/aourly_fortnox/_card.html" in names
+    assert "aourly_fortnox/templates/aourly_fortnox/mapping.html" in names
+    assert "aourly_fortnox/static/aourly_fortnox/htmx.min.js" in names
+    assert "aourly_fortnox/static/aourly_fortnox/htmx.LICENSE" in names
+    assert "aourly_fortnox/migrations/env.py" in names
+    assert "aourly_fortnox/migrations/script.py.mako" in names
+    assert any(n.startswith("aourly_fortnox/migrations/versions/0001") for n in names)
+    assert "aourly_fortnox/py.typed" in names
+    assert not any(n.startswith(("example_host/", "tests/")) for n in names)
+
+
+def test_installed_wheel_upgrades_an_empty_sqlite_database(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+         str(wheel)],
+        check=True, capture_output=True, timeout=300,
+    )
+    from cryptography.fernet import Fernet
+
+    db_file = tmp_path / "fresh.db"
+    (tmp_path / "wheel_host.py").write_text(
+        "import aourly_fortnox, sys\n"
+        f"assert aourly_fortnox.__file__.startswith({str(target)!r}), aourly_fortnox.__file__\n"
+        "from flask import Flask\n"
+        "from flask_sqlalchemy import SQLAlchemy\n"
+        "app = Flask(__name__)\n"
+        f"app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite:///{db_file}'\n"
+        f"app.config['AOURLY_FORTNOX_TOKEN_KEYS'] = '{Fernet.generate_key().decode()}'\n"
+        "db = SQLAlchemy(app)\n"
+        "aourly_fortnox.FortnoxIntegration(app, db=db)\n"
+    )
+    # The wheel's copy first on the path, the test venv's dependencies after it.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(tmp_path)])}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wheel_host", "fortnox", "db", "upgrade"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{db_file}")
+    assert "fortnox_connection" in sa.inspect(engine).get_table_names()
+    engine.dispose()
