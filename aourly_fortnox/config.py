@@ -97,7 +97,8 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
         raise ConfigError(
             f"{PREFIX}TOKEN_KEYS is not set: Fortnox tokens are encrypted at rest and need a "
             "key. Generate one with "
-            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+            "`python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`."
         )
     prefix = str(values["URL_PREFIX"] or "")
     if not prefix.startswith("/"):

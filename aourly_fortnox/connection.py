@@ -57,7 +57,7 @@ def oauth_client(redirect_uri: str | None = None) -> FortnoxOAuth:
 
 def _lock_factory():  # type: ignore[no-untyped-def]
     from .queue import redis_or_none
-    from .tokens import RedisLockFactory, ThreadLockFactory
+    from .tokens import RedisLockFactory
 
     redis = redis_or_none()
     return RedisLockFactory(redis) if redis is not None else _THREAD_LOCKS
@@ -377,7 +377,9 @@ def revoke_quietly(refresh_token: str) -> bool:
     except FortnoxError as exc:
         log.warning("Revoking the Fortnox token failed (%s); disconnecting anyway", exc.reason)
     except Exception as exc:  # network layer surprises: still never block disconnect
-        log.warning("Revoking the Fortnox token failed (%s); disconnecting anyway", type(exc).__name__)
+        log.warning(
+            "Revoking the Fortnox token failed (%s); disconnecting anyway", type(exc).__name__
+        )
     return False
 
 

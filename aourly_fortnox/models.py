@@ -117,7 +117,9 @@ class Connection(Base):
 
 class FinancialYear(Base):
     __tablename__ = "fortnox_financial_year"
-    __table_args__ = (UniqueConstraint("company_id", "database_number", "fortnox_id", name="uq_fortnox_year"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "database_number", "fortnox_id", name="uq_fortnox_year"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[str] = mapped_column(String(64))
@@ -153,7 +155,9 @@ class Account(Base):
 
 class PredefinedAccount(Base):
     __tablename__ = "fortnox_predefined_account"
-    __table_args__ = (UniqueConstraint("company_id", "database_number", "name", name="uq_fortnox_predefined"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "database_number", "name", name="uq_fortnox_predefined"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[str] = mapped_column(String(64))
@@ -164,7 +168,9 @@ class PredefinedAccount(Base):
 
 class VoucherSeries(Base):
     __tablename__ = "fortnox_voucher_series"
-    __table_args__ = (UniqueConstraint("company_id", "database_number", "code", name="uq_fortnox_series"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "database_number", "code", name="uq_fortnox_series"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[str] = mapped_column(String(64))
@@ -243,7 +249,8 @@ class SyncRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # import | sync | backfill | retry
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|finished|failed
+    # queued | running | finished | failed
+    state: Mapped[str] = mapped_column(String(16), default="queued")
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)

@@ -103,6 +103,7 @@ def worker_name() -> str:
 def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> None:
     """``flask fortnox worker``: live queue first, backfill queue round-robin with it."""
     from rq import Worker
+    from rq.worker import DequeueStrategy
 
     name = worker_name()
     stop = threading.Event()
@@ -119,7 +120,11 @@ def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> 
             connection=require_redis(),
             name=name,
         )
-        worker.work(burst=burst, with_scheduler=with_scheduler, dequeue_strategy="round_robin")
+        worker.work(
+            burst=burst,
+            with_scheduler=with_scheduler,
+            dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+        )
     finally:
         stop.set()
         if ticker is not None:
@@ -134,6 +139,7 @@ def start_embedded_worker(app: Flask, poll: float = 0.5) -> threading.Thread:
     that would see a copy of the in-memory Redis and never run delayed jobs.
     """
     from rq import SimpleWorker
+    from rq.worker import DequeueStrategy
     from rq.timeouts import TimerDeathPenalty
 
     class ThreadWorker(SimpleWorker):
@@ -157,7 +163,11 @@ def start_embedded_worker(app: Flask, poll: float = 0.5) -> threading.Thread:
                         [queue(backfill=False), queue(backfill=True)],
                         connection=require_redis(),
                     )
-                    worker.work(burst=True, with_scheduler=True, dequeue_strategy="round_robin")
+                    worker.work(
+                        burst=True,
+                        with_scheduler=True,
+                        dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+                    )
                 except Exception:
                     log.exception("Embedded Fortnox worker: a round failed; continuing")
                 finally:

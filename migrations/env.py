@@ -17,7 +17,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Compare and migrate the plugin's tables only, never the host's."""
     if type_ == "table":
         return bool(name and name.startswith("fortnox_"))

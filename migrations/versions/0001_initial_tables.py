@@ -1,7 +1,7 @@
 """initial tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 08:31:55.640826
 """
 
@@ -19,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('fortnox_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('company_id', sa.String(length=64), nullable=False),
@@ -180,11 +180,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fortnox_worker_heartbeat')),
     sa.UniqueConstraint('worker_name', name=op.f('uq_fortnox_worker_heartbeat_worker_name'))
     )
-    
+
 
 
 def downgrade() -> None:
-    
+
     op.drop_table('fortnox_worker_heartbeat')
     op.drop_table('fortnox_voucher_series')
     with op.batch_alter_table('fortnox_sync_run', schema=None) as batch_op:
@@ -205,4 +205,4 @@ def downgrade() -> None:
     op.drop_table('fortnox_connection')
     op.drop_table('fortnox_account_mapping')
     op.drop_table('fortnox_account')
-    
+

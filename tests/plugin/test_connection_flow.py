@@ -1,0 +1,462 @@
+"""Connect, reconnect, disconnect, expiry: the whole flow against the sandbox over loopback.
+
+The owner's browser is the Flask test client plus a requests session for the sandbox's
+consent page; nothing of the sandbox is mocked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox import signals
+from aourly_fortnox.errors import AuthorizationExpired
+from aourly_fortnox.extension import state
+from aourly_fortnox.migrate import upgrade_database
+from aourly_fortnox.models import Account, AccountMapping, FinancialYear, SyncRecord
+from aourly_fortnox.queries import get_connection
+from aourly_fortnox.sandbox.testing import running_sandbox
+
+from ..consent import press
+from .conftest import login
+from .host import create_host
+from .test_access import csrf
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Any]:
+    with running_sandbox(code_ttl=600) as sb:
+        yield sb
+
+
+@pytest.fixture
+def app(sandbox: Any) -> Iterator[Flask]:
+    sandbox.admin("POST", "/_admin/faults", json={})
+    app, _, _ = create_host(
+        AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1",
+        AOURLY_FORTNOX_API_URL=sandbox.url,
+        AOURLY_FORTNOX_CLIENT_ID=sandbox.client_id,
+        AOURLY_FORTNOX_CLIENT_SECRET=sandbox.client_secret,
+    )
+    with app.app_context():
+        upgrade_database(app)
+    yield app
+    sandbox.admin("POST", "/_admin/faults", json={})
+
+
+def companies(sandbox: Any) -> list[dict[str, Any]]:
+    return list(sandbox.admin("GET", "/_admin/companies"))
+
+
+def start(client: FlaskClient) -> str:
+    response = client.post("/integrations/fortnox/connect", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def consent(auth_url: str, button: str = "Grant Access", database_number: int | None = None,
+            ) -> str:
+    """The owner at Fortnox: returns the callback path + query Fortnox redirects to."""
+    browser = requests.Session()
+    page = browser.get(auth_url, timeout=10)
+    assert page.status_code == 200, page.text
+    choose = None
+    if database_number is not None:
+        from ..consent import _FormParser
+
+        parser = _FormParser()
+        parser.feed(page.text)
+        radio = next(name for form in parser.forms for name in form.radios)
+        choose = {radio: str(database_number)}
+    answer = press(browser, page.url, page.text, button, choose)
+    browser.close()
+    assert answer.status_code in (302, 303), answer.text
+    location = urlsplit(answer.headers["Location"])
+    return f"{location.path}?{location.query}"
+
+
+def connect(client: FlaskClient, database_number: int | None = None) -> Any:
+    callback = consent(start(client), database_number=database_number)
+    return client.get(callback)
+
+
+def test_owner_connects_and_the_card_tells_the_truth(
+    app: Flask, client: FlaskClient, sandbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = companies(sandbox)[0]
+    login(client)
+    auth_url = start(client)
+    assert auth_url.startswith(f"{sandbox.url}/oauth-v1/auth?")
+    consent_page = requests.get(auth_url, timeout=10).text
+    for scope in ("companyinformation", "customer", "invoice", "bookkeeping", "settings"):
+        assert scope in consent_page.lower() or scope.capitalize() in consent_page
+    with caplog.at_level(logging.DEBUG):
+        callback = client.get(consent(auth_url))
+    assert callback.status_code == 303
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert f"Fortnox is connected to {first['CompanyName']}" in page
+    assert "Connected" in page and first["CompanyName"] in page
+    assert str(first["OrganizationNumber"]) in page
+    with app.app_context():
+        db = state(app).db
+        conn = get_connection("acme")
+        assert conn is not None and conn.database_number == int(first["DatabaseNumber"])
+        years = db.session.query(FinancialYear).filter_by(company_id="acme").count()
+        assert years == len(sandbox.admin(
+            "GET", f"/_admin/companies/{first['DatabaseNumber']}/financialyears"))
+        assert db.session.query(Account).filter_by(company_id="acme").count() >= 300 * years
+        assert conn.last_sync_at is not None  # the import finished
+        # Mapping suggested from the sandbox's predefined accounts.
+        assert db.session.query(AccountMapping).filter_by(company_id="acme").count() >= 9
+        cipher = state(app).cipher
+        access = cipher.decrypt(conn.access_token_enc or "")
+        refresh = cipher.decrypt(conn.refresh_token_enc or "")
+        dump = database_dump(db.engine)
+    assert access and refresh
+    for secret in (access, refresh, sandbox.client_secret):
+        assert secret not in dump
+        assert secret not in page
+        assert secret not in caplog.text
+    assert "Last successful sync" in page and "Not yet" not in page
+
+
+def database_dump(engine: sa.Engine) -> str:
+    """Every value of every table, as text (what an attacker with the database sees)."""
+    parts = []
+    with engine.connect() as conn:
+        for table in sa.inspect(conn).get_table_names():
+            for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
+                parts.append(" ".join(str(v) for v in row))
+    return "\n".join(parts)
+
+
+def test_denied_consent_stores_nothing(app: Flask, client: FlaskClient) -> None:
+    login(client)
+    response = client.get(consent(start(client), button="Deny"))
+    assert response.status_code == 400
+    assert "You chose not to give Aourly access" in response.get_data(as_text=True)
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is None or conn.refresh_token_enc is None
+
+
+def test_invalid_scope_is_explained(sandbox: Any) -> None:
+    app, _, _ = create_host(
+        AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1", AOURLY_FORTNOX_API_URL=sandbox.url,
+        AOURLY_FORTNOX_CLIENT_ID=sandbox.client_id,
+        AOURLY_FORTNOX_CLIENT_SECRET=sandbox.client_secret,
+        AOURLY_FORTNOX_SCOPES="companyinformation warpdrive",
+    )
+    with app.app_context():
+        upgrade_database(app)
+    client = app.test_client()
+    login(client)
+    auth_url = start(client)
+    answer = requests.get(auth_url, allow_redirects=False, timeout=10)
+    assert answer.status_code in (302, 303)
+    location = urlsplit(answer.headers["Location"])
+    response = client.get(f"{location.path}?{location.query}")
+    assert response.status_code == 400
+    assert "invalid scope" in response.get_data(as_text=True)
+
+
+def test_forged_or_missing_state_stores_nothing(app: Flask, client: FlaskClient) -> None:
+    login(client)
+    for query in ("code=abc&state=forged", "code=abc", ""):
+        response = client.get(f"/integrations/fortnox/callback?{query}")
+        assert response.status_code == 400
+        assert "could not be verified" in response.get_data(as_text=True)
+    start(client)  # a real state in the session, but the callback brings another
+    response = client.get("/integrations/fortnox/callback?code=abc&state=other")
+    assert response.status_code == 400
+    with app.app_context():
+        assert get_connection("acme") is None
+
+
+def test_a_callback_is_single_use(app: Flask, client: FlaskClient) -> None:
+    login(client)
+    callback = consent(start(client))
+    assert client.get(callback).status_code == 303
+    again = client.get(callback)
+    assert again.status_code == 400
+    assert "already used" in again.get_data(as_text=True)
+
+
+def test_a_reused_code_is_refused_by_fortnox(app: Flask, client: FlaskClient) -> None:
+    login(client)
+    old_callback = consent(start(client))
+    assert client.get(old_callback).status_code == 303
+    old_code = dict(p.split("=", 1) for p in old_callback.split("?", 1)[1].split("&"))["code"]
+    new_callback = consent(start(client))
+    params = dict(p.split("=", 1) for p in new_callback.split("?", 1)[1].split("&"))
+    response = client.get(
+        f"/integrations/fortnox/callback?code={old_code}&state={params['state']}"
+    )
+    assert response.status_code == 400
+    assert "code was already used or has expired" in response.get_data(as_text=True)
+
+
+def test_an_expired_code_is_refused(sandbox: Any, app: Flask, client: FlaskClient) -> None:
+    sandbox.admin("POST", "/_admin/settings", json={"code_ttl": 0.5})
+    try:
+        login(client)
+        callback = consent(start(client))
+        time.sleep(1.0)
+        response = client.get(callback)
+    finally:
+        sandbox.admin("POST", "/_admin/settings", json={"code_ttl": 600})
+    assert response.status_code == 400
+    assert "has expired" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_connection("acme") is None
+
+
+def test_fortnox_down_during_the_exchange(sandbox: Any, app: Flask, client: FlaskClient) -> None:
+    login(client)
+    callback = consent(start(client))
+    sandbox.admin("POST", "/_admin/faults", json={"token_error_rate": 1.0, "seed": 3})
+    response = client.get(callback)
+    assert response.status_code == 502
+    assert "Fortnox is not answering right now" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_connection("acme") is None
+
+
+def test_someone_elses_callback_is_refused(sandbox: Any, app: Flask) -> None:
+    owner = app.test_client()
+    other = app.test_client()
+    login(owner)
+    callback = consent(start(owner))
+    login(other, "globex-owner", "globex")
+    start(other)  # the other user has a flow of their own
+    response = other.get(callback)
+    assert response.status_code in (400, 403)
+    assert "Nothing was changed" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_connection("acme") is None and get_connection("globex") is None
+
+
+def test_a_non_owner_cannot_finish_the_flow(app: Flask, client: FlaskClient) -> None:
+    owner = app.test_client()
+    login(owner)
+    callback = consent(start(owner))
+    login(client, "coordinator")
+    assert client.get(callback).status_code == 403
+
+
+def test_locked_fortnox_account_is_explained(
+    sandbox: Any, app: Flask, client: FlaskClient
+) -> None:
+    db = companies(sandbox)[1]["DatabaseNumber"]
+    sandbox.admin("POST", f"/_admin/companies/{db}/settings", json={"locked": True})
+    try:
+        login(client)
+        response = client.get(consent(start(client), database_number=db))
+    finally:
+        sandbox.admin("POST", f"/_admin/companies/{db}/settings", json={"locked": False})
+    assert response.status_code == 400
+    assert "Fortnox refused the connection" in response.get_data(as_text=True)
+
+
+def test_disconnect_revokes_keeps_data_and_holds_new_sends(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    events: list[str] = []
+    signals.disconnected.connect(lambda sender, **kw: events.append(kw["company_id"]), app,
+                                 weak=False)
+    login(client)
+    assert connect(client).status_code == 303
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is not None
+        refresh = state(app).cipher.decrypt(conn.refresh_token_enc or "")
+        accounts_before = state(app).db.session.query(Account).count()
+    page = client.get("/integrations/fortnox/disconnect").get_data(as_text=True)
+    assert "Everything already synced stays" in page  # the no-JS confirmation page
+    response = client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    card = client.get("/integrations/").get_data(as_text=True)
+    assert "Disconnected" in card and "Connect again" in card
+    assert events == ["acme"]
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is not None and conn.refresh_token_enc is None
+        assert state(app).db.session.query(Account).count() == accounts_before
+        state(app).ext.sync_invoice("acme", 7)
+        record = state(app).db.session.query(SyncRecord).one()
+        assert record.state == "held"
+        from aourly_fortnox.connection import oauth_client
+
+        with pytest.raises(AuthorizationExpired):
+            oauth_client().refresh(refresh)  # revoked at Fortnox
+
+
+def test_reconnect_keeps_mappings_and_history(app: Flask, client: FlaskClient) -> None:
+    login(client)
+    assert connect(client).status_code == 303
+    with app.app_context():
+        db = state(app).db
+        for mapping in db.session.query(AccountMapping).all():
+            mapping.confirmed = True
+        db.session.query(AccountMapping).filter_by(key="sales_12").one().account = 3002
+        db.session.commit()
+        connected_at = get_connection("acme").connected_at  # type: ignore[union-attr]
+    client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
+    assert connect(client).status_code == 303
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert "Fortnox is connected again" in page and "mappings and history are kept" in page
+    with app.app_context():
+        db = state(app).db
+        assert db.session.query(AccountMapping).filter_by(key="sales_12").one().confirmed
+        assert get_connection("acme").connected_at == connected_at  # type: ignore[union-attr]
+
+
+def test_switching_fortnox_company_needs_confirmation(
+    sandbox: Any, app: Flask, client: FlaskClient
+) -> None:
+    first, second = companies(sandbox)[:2]
+    login(client)
+    assert connect(client).status_code == 303
+    response = connect(client, database_number=second["DatabaseNumber"])
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/integrations/fortnox/switch-company")
+    page = client.get("/integrations/fortnox/switch-company").get_data(as_text=True)
+    assert second["CompanyName"] in page and first["CompanyName"] in page
+    # Keep the old one: nothing changes.
+    client.post("/integrations/fortnox/switch-company",
+                data={"csrf_token": csrf(client), "decision": "cancel"})
+    with app.app_context():
+        assert get_connection("acme").database_number == first["DatabaseNumber"]  # type: ignore[union-attr]
+    # Now switch for real.
+    connect(client, database_number=second["DatabaseNumber"])
+    client.post("/integrations/fortnox/switch-company",
+                data={"csrf_token": csrf(client), "decision": "switch"})
+    card = client.get("/integrations/").get_data(as_text=True)
+    assert second["CompanyName"] in card and "Connected" in card
+    with app.app_context():
+        db = state(app).db
+        conn = get_connection("acme")
+        assert conn is not None and conn.database_number == second["DatabaseNumber"]
+        # Both charts are kept, each under its own DatabaseNumber.
+        numbers = {a.database_number for a in db.session.query(Account).all()}
+        assert numbers == {first["DatabaseNumber"], second["DatabaseNumber"]}
+        assert db.session.query(AccountMapping).count() >= 9
+
+
+def test_one_fortnox_company_cannot_serve_two_aourly_companies(
+    sandbox: Any, app: Flask
+) -> None:
+    acme, globex = app.test_client(), app.test_client()
+    login(acme)
+    assert connect(acme).status_code == 303
+    login(globex, "globex-owner", "globex")
+    response = connect(globex)
+    assert response.status_code == 409
+    assert "already connected to another Aourly company" in response.get_data(as_text=True)
+    with app.app_context():
+        conn = get_connection("globex")
+        assert conn is None or conn.refresh_token_enc is None
+
+
+def test_expired_authorization_shows_a_warning_and_reconnect_restores(
+    sandbox: Any, app: Flask, client: FlaskClient
+) -> None:
+    expired: list[str] = []
+    signals.connection_expired.connect(lambda sender, **kw: expired.append(kw["company_id"]),
+                                       app, weak=False)
+    login(client)
+    assert connect(client).status_code == 303
+    sandbox.admin("POST", "/_admin/expire-tokens", json={"refresh": True})
+    with app.app_context():
+        state(app).ext.sync_invoice("acme", 1)  # queued work must wait, not be dropped
+    response = client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200  # htmx: the card, never a 302
+    card = response.get_data(as_text=True)
+    assert "Expired" in card and "Reconnect" in card
+    assert expired == ["acme"]
+    with app.app_context():
+        assert state(app).db.session.query(SyncRecord).one().state == "pending"
+    assert connect(client).status_code == 303
+    assert "Connected" in client.get("/integrations/fortnox/status").get_data(as_text=True)
+
+
+def test_expired_access_token_is_refreshed_transparently(
+    sandbox: Any, app: Flask, client: FlaskClient
+) -> None:
+    login(client)
+    assert connect(client).status_code == 303
+    sandbox.admin("POST", "/_admin/expire-tokens", json={"refresh": False})
+    response = client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert "Connected" in card and "Expired" not in card
+
+
+def test_keep_alive_rotates_an_idle_refresh_token(sandbox: Any, client: FlaskClient) -> None:
+    app, _, _ = create_host(
+        AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1", AOURLY_FORTNOX_API_URL=sandbox.url,
+        AOURLY_FORTNOX_CLIENT_ID=sandbox.client_id,
+        AOURLY_FORTNOX_CLIENT_SECRET=sandbox.client_secret,
+        AOURLY_FORTNOX_KEEPALIVE_INTERVAL=0,
+    )
+    with app.app_context():
+        upgrade_database(app)
+    client = app.test_client()
+    login(client)
+    assert connect(client).status_code == 303
+    from aourly_fortnox.worker import run_tick
+
+    with app.app_context():
+        cipher = state(app).cipher
+        before = cipher.decrypt(get_connection("acme").refresh_token_enc or "")  # type: ignore[union-attr]
+        assert run_tick()["kept_alive"] == 1
+        state(app).db.session.expire_all()
+        after = cipher.decrypt(get_connection("acme").refresh_token_enc or "")  # type: ignore[union-attr]
+        assert after != before
+        from aourly_fortnox.connection import oauth_client
+
+        with pytest.raises(AuthorizationExpired):
+            oauth_client().refresh(before)  # single use: the old one is dead
+
+
+def test_refresh_token_past_its_lifetime_flips_to_expired(sandbox: Any) -> None:
+    app, _, _ = create_host(
+        AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1", AOURLY_FORTNOX_API_URL=sandbox.url,
+        AOURLY_FORTNOX_CLIENT_ID=sandbox.client_id,
+        AOURLY_FORTNOX_CLIENT_SECRET=sandbox.client_secret,
+        AOURLY_FORTNOX_REFRESH_TOKEN_LIFETIME=1,
+    )
+    with app.app_context():
+        upgrade_database(app)
+    client = app.test_client()
+    login(client)
+    assert connect(client).status_code == 303
+    time.sleep(1.2)
+    from aourly_fortnox.worker import run_tick
+
+    with app.app_context():
+        assert run_tick()["expired"] == 1
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert "Expired" in card and "ran out after 45 days" in card
+
+
+def test_cli_status_and_sync(app: Flask, client: FlaskClient) -> None:
+    login(client)
+    runner = app.test_cli_runner()
+    assert "acme: not connected" in runner.invoke(args=["fortnox", "status", "acme"]).output
+    result = runner.invoke(args=["fortnox", "sync", "acme"])
+    assert result.exit_code == 1 and "Connect Fortnox first" in result.output
+    assert connect(client).status_code == 303
+    assert "acme: connected to" in runner.invoke(args=["fortnox", "status"]).output
+    result = runner.invoke(args=["fortnox", "sync", "acme"])
+    assert result.exit_code == 0 and "Sync started" in result.output
