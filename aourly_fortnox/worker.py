@@ -139,8 +139,8 @@ def start_embedded_worker(app: Flask, poll: float = 0.5) -> threading.Thread:
     that would see a copy of the in-memory Redis and never run delayed jobs.
     """
     from rq import SimpleWorker
-    from rq.worker import DequeueStrategy
     from rq.timeouts import TimerDeathPenalty
+    from rq.worker import DequeueStrategy
 
     class ThreadWorker(SimpleWorker):
         death_penalty_class = TimerDeathPenalty
