@@ -116,6 +116,14 @@ def client_for(company_id: str) -> FortnoxClient:
     )
 
 
+def charge_request(database_number: int) -> None:
+    """Count a request made before we knew its tenant (the callback's companyinformation)
+    against that tenant's window, so the import right after it stays under Fortnox's limit."""
+    limiter = _rate_limiter()
+    if limiter is not None:
+        limiter.acquire(limiter_key(database_number))
+
+
 def read_company(client: FortnoxClient) -> FortnoxCompany:
     info = client.company_information()
     return FortnoxCompany(

@@ -1,5 +1,9 @@
 """Fortnox -> Aourly: financial years, each year's chart of accounts, predefined accounts and
-voucher series. Knows the client and the database; nothing about HTTP requests to us."""
+voucher series. Knows the client and the database; nothing about HTTP requests to us.
+
+Each step reads everything from Fortnox first and only then writes: no write transaction is
+open while we wait on Fortnox (or on a token refresh that must commit on its own).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ def _date(value: object) -> date:
 
 def import_financial_years(client: FortnoxClient, company_id: str, db_number: int) -> list[int]:
     """Upsert every financial year; returns their Fortnox ids."""
+    items = client.financial_years()
     db_session = session()
     existing = {
         y.fortnox_id: y
@@ -32,7 +37,7 @@ def import_financial_years(client: FortnoxClient, company_id: str, db_number: in
         ).scalars()
     }
     ids = []
-    for item in client.financial_years():
+    for item in items:
         fortnox_id = int(item["Id"])
         year = existing.get(fortnox_id) or FinancialYear(
             company_id=company_id, database_number=db_number, fortnox_id=fortnox_id
@@ -50,6 +55,7 @@ def import_financial_years(client: FortnoxClient, company_id: str, db_number: in
 
 def import_accounts(client: FortnoxClient, company_id: str, db_number: int, year: int) -> int:
     """Replace one year's chart with what Fortnox has now; returns the account count."""
+    items = client.accounts(year)
     db_session = session()
     existing = {
         a.number: a
@@ -63,7 +69,7 @@ def import_accounts(client: FortnoxClient, company_id: str, db_number: int, year
     }
     seen = set()
     now = utcnow()
-    for item in client.accounts(year):
+    for item in items:
         number = int(item["Number"])
         seen.add(number)
         account = existing.get(number) or Account(
@@ -89,6 +95,7 @@ def import_accounts(client: FortnoxClient, company_id: str, db_number: int, year
 
 
 def import_predefined_accounts(client: FortnoxClient, company_id: str, db_number: int) -> None:
+    items = client.predefined_accounts()
     db_session = session()
     db_session.execute(
         delete(PredefinedAccount).where(
@@ -96,7 +103,7 @@ def import_predefined_accounts(client: FortnoxClient, company_id: str, db_number
             PredefinedAccount.database_number == db_number,
         )
     )
-    for item in client.predefined_accounts():
+    for item in items:
         if item.get("Account") in (None, "", 0, "0"):
             continue
         db_session.add(
@@ -109,6 +116,7 @@ def import_predefined_accounts(client: FortnoxClient, company_id: str, db_number
 
 
 def import_voucher_series(client: FortnoxClient, company_id: str, db_number: int) -> None:
+    items = client.voucher_series()
     db_session = session()
     db_session.execute(
         delete(VoucherSeries).where(
@@ -116,7 +124,7 @@ def import_voucher_series(client: FortnoxClient, company_id: str, db_number: int
         )
     )
     seen = set()
-    for item in client.voucher_series():
+    for item in items:
         code = str(item["Code"])
         if code in seen:  # the list may repeat a series per year
             continue

@@ -56,6 +56,7 @@ def run_import(company_id: str, run_id: int) -> None:
             run.done += 1
             db_session.commit()
         import_predefined_accounts(client, company_id, db_number)
+        db_session.commit()
         import_voucher_series(client, company_id, db_number)
         run.done += 2
         prefill_suggestions(company_id)

@@ -135,6 +135,7 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
 
     try:
         company = connection.read_company(connection.client_for_tokens(tokens))
+        connection.charge_request(company.database_number)
     except FortnoxError as exc:
         connection.revoke_quietly(tokens.refresh_token)
         status = 502 if isinstance(exc, TransientError) else 400
