@@ -1,0 +1,249 @@
+"""The admin API under ``/_admin/`` for tests, benchmarks and checks (INTERFACES.md).
+
+No authentication (the server binds loopback only), never rate limited or counted. JSON in
+and out; objects in Fortnox's envelopes and single-GET shapes. ``...`` below is
+``/_admin/companies/<DatabaseNumber>``.
+
+=========================================  ===================================================
+``GET /_admin/companies``                  ``[{"DatabaseNumber", "CompanyName",
+                                           "OrganizationNumber"}]``
+``POST .../settings``                      ``{"locked": true}``: the company has no active
+                                           licence: consent is refused (access_denied) and its
+                                           ``/3/`` requests answer 400 code 2001103
+``GET .../<resource>``                     every object of ``customers``, ``invoices``,
+                                           ``vouchers``, ``accounts`` (every year),
+                                           ``financialyears`` (also ``voucherseries``,
+                                           ``predefinedaccounts``) as a JSON array
+``POST .../accounts``                      ``{"Account": {...}}`` upsert by ``Number``; ``Year``
+                                           (financial-year Id) limits it to one year, default
+                                           every year. Answers ``{"Accounts": [...]}``
+``POST .../customers``                     ``{"Customer": {...}}`` (Fortnox's rules) -> 201
+``DELETE .../customers/<CustomerNumber>``  204; the number stays reserved
+``POST .../vouchers[?financialyear=Id]``   ``{"Voucher": {...}}`` any series (a person may use
+                                           B); balance, year, locked-period and account rules
+                                           still apply -> 201
+``POST .../financialyears``                ``{"FinancialYear": {"FromDate", "ToDate"}}``: the
+                                           next Id, chart copied from the latest year -> 201
+``PUT .../lockedperiod``                   ``{"LockedPeriod": {"EndDate": "YYYY-MM-DD"}}``
+                                           (``""`` unlocks)
+``POST .../invoices/<n>/bookkeep|cancel``  ``{"Invoice": {...}}``
+``POST .../revoke``                        every consent of the company withdrawn
+                                           ``{"revoked": <consents>}``
+``GET|POST /_admin/faults``                see :mod:`faults`; ``{}`` resets
+``POST /_admin/expire-tokens``             ``{"refresh": false}``
+``GET|POST /_admin/settings``              ``access_ttl``, ``refresh_ttl``, ``code_ttl``,
+                                           ``rate_limit`` ("25/5"), ``retry_after`` (or null)
+``GET|DELETE /_admin/stats``               ``{"<client>/<db>": {"requests", "429", "5xx",
+                                           "token"}}``; DELETE resets
+=========================================  ===================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from . import customers, errors, invoices, ledger, vouchers
+from .faults import FaultConfigError
+from .gate import sandbox
+from .settings import SettingsError
+from .store import Store
+
+bp = Blueprint("fortnox_admin", __name__, url_prefix="/_admin")
+
+
+def _ok(payload: Any, status: int = 200) -> Response:
+    return errors.json_response(payload, status)
+
+
+def _problem(message: str) -> Response:
+    return errors.json_response({"error": message}, 400)
+
+
+def _body() -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        raise errors.bad_request(errors.JSON_SYNTAX, "Felaktig JSON-syntax.") from None
+    if not isinstance(body, dict):
+        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+    return body
+
+
+def _envelope(name: str) -> dict[str, Any]:
+    inner = _body().get(name)
+    if not isinstance(inner, dict):
+        raise errors.bad_request(errors.NO_DATA, f"Ingen eller felaktig typ av data ({name}).")
+    return inner
+
+
+def _company(db: int) -> Store:
+    store = sandbox().store
+    if store.company(db) is None:
+        raise errors.not_found(errors.RESOURCE_NOT_FOUND, f"Företaget {db} finns inte.")
+    return store
+
+
+def _base() -> str:
+    return request.host_url.rstrip("/")
+
+
+@bp.get("/companies")
+def companies() -> Response:
+    keys = ("DatabaseNumber", "CompanyName", "OrganizationNumber")
+    return _ok([{key: info[key] for key in keys} for info in sandbox().store.companies()])
+
+
+@bp.post("/companies/<int:db>/settings")
+def company_settings(db: int) -> Response:
+    store = _company(db)
+    body = _body()
+    if set(body) - {"locked"} or not isinstance(body.get("locked", False), bool):
+        return _problem('only {"locked": true|false} can be set')
+    settings = store.update_company_settings(db, body)
+    return _ok({"locked": bool(settings.get("locked"))})
+
+
+def _all_accounts(store: Store, db: int, base: str) -> list[dict[str, Any]]:
+    result = []
+    for year in ledger.years(store, db):
+        moved = ledger.movements(store, db, year["Id"])
+        result += [
+            ledger.account_full(record.data, base, moved)
+            for record in store.records(db, "account", year=year["Id"])
+        ]
+    return result
+
+
+_LISTS: dict[str, tuple[str, Callable[[dict[str, Any], str], dict[str, Any]]]] = {
+    "customers": ("customer", customers.customer_full),
+    "invoices": ("invoice", invoices.invoice_full),
+    "vouchers": ("voucher", vouchers.voucher_full),
+    "financialyears": ("financialyear", ledger.year_full),
+    "voucherseries": ("voucherseries", lambda item, base: dict(item)),
+    "predefinedaccounts": ("predefined", lambda item, base: dict(item)),
+}
+
+
+@bp.get("/companies/<int:db>/<resource>")
+def company_objects(db: int, resource: str) -> Response:
+    store, base = _company(db), _base()
+    if resource == "accounts":
+        return _ok(_all_accounts(store, db, base))
+    if resource not in _LISTS:
+        raise errors.not_found(errors.RESOURCE_NOT_FOUND, f"Okänd resurs {resource}.")
+    kind, present = _LISTS[resource]
+    return _ok([present(record.data, base) for record in store.records(db, kind)])
+
+
+@bp.post("/companies/<int:db>/accounts")
+def upsert_account(db: int) -> Response:
+    store = _company(db)
+    payload = _envelope("Account")
+    year = payload.pop("Year", None)
+    saved = ledger.upsert_account(store, db, payload, year)
+    return _ok(
+        {
+            "Accounts": [
+                ledger.account_full(a, _base(), ledger.movements(store, db, a["Year"]))
+                for a in saved
+            ]
+        }
+    )
+
+
+@bp.post("/companies/<int:db>/customers")
+def create_customer(db: int) -> Response:
+    store = _company(db)
+    customer = customers.create_customer(store, db, _envelope("Customer"))
+    return _ok({"Customer": customers.customer_full(customer, _base())}, 201)
+
+
+@bp.delete("/companies/<int:db>/customers/<path:number>")
+def delete_customer(db: int, number: str) -> Response:
+    customers.delete_customer(_company(db), db, number)
+    return Response(status=204)
+
+
+@bp.post("/companies/<int:db>/vouchers")
+def create_voucher(db: int) -> Response:
+    store = _company(db)
+    voucher = vouchers.create_voucher(
+        store, db, _envelope("Voucher"), request.args.get("financialyear"), manual_only=False
+    )
+    return _ok({"Voucher": vouchers.voucher_full(voucher, _base())}, 201)
+
+
+@bp.post("/companies/<int:db>/financialyears")
+def create_financial_year(db: int) -> Response:
+    year = ledger.create_year(_company(db), db, _envelope("FinancialYear"))
+    return _ok({"FinancialYear": ledger.year_full(year, _base())}, 201)
+
+
+@bp.put("/companies/<int:db>/lockedperiod")
+def set_locked_period(db: int) -> Response:
+    period = ledger.set_locked_period(_company(db), db, _envelope("LockedPeriod"))
+    return _ok({"LockedPeriod": period})
+
+
+@bp.post("/companies/<int:db>/invoices/<number>/bookkeep")
+def bookkeep_invoice(db: int, number: str) -> Response:
+    invoice = invoices.bookkeep_invoice(_company(db), db, number)
+    return _ok({"Invoice": invoices.invoice_full(invoice, _base())})
+
+
+@bp.post("/companies/<int:db>/invoices/<number>/cancel")
+def cancel_invoice(db: int, number: str) -> Response:
+    invoice = invoices.cancel_invoice(_company(db), db, number)
+    return _ok({"Invoice": invoices.invoice_full(invoice, _base())})
+
+
+@bp.post("/companies/<int:db>/revoke")
+def revoke_company(db: int) -> Response:
+    _company(db)
+    return _ok({"revoked": sandbox().grants.revoke_company(db)})
+
+
+@bp.route("/faults", methods=["GET", "POST"])
+def faults() -> Response:
+    state = sandbox()
+    if request.method == "GET":
+        return _ok(state.faults.snapshot())
+    try:
+        return _ok(state.faults.configure(_body()))
+    except (FaultConfigError, TypeError, ValueError) as exc:
+        return _problem(str(exc))
+
+
+@bp.post("/expire-tokens")
+def expire_tokens() -> Response:
+    refresh = _body().get("refresh", False)
+    if not isinstance(refresh, bool):
+        return _problem("refresh must be true or false")
+    return _ok(sandbox().grants.expire_all(refresh))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings() -> Response:
+    state = sandbox()
+    if request.method == "POST":
+        try:
+            state.settings.update(_body())
+        except SettingsError as exc:
+            return _problem(str(exc))
+    return _ok(state.settings.runtime())
+
+
+@bp.route("/stats", methods=["GET", "DELETE"])
+def stats() -> Response:
+    state = sandbox()
+    if request.method == "DELETE":
+        state.stats.reset()
+    return _ok(state.stats.snapshot())

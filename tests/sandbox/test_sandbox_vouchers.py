@@ -1,0 +1,145 @@
+"""Vouchers: each refusal has its own code; numbering per (year, series); no changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aourly_fortnox.sandbox.testing import RunningSandbox, SandboxError
+
+from .conftest import DB, ApiCall, error_of
+
+
+def voucher(day: str, rows: list[dict[str, Any]] | None = None, **fields: Any) -> dict:
+    rows = (
+        rows
+        if rows is not None
+        else [
+            {"Account": 4600, "Debit": 4000.00, "Credit": 0},
+            {"Account": 1930, "Debit": 0, "Credit": 4000.00},
+        ]
+    )
+    body = {
+        "VoucherSeries": "A",
+        "TransactionDate": day,
+        "VoucherRows": rows,
+        "Description": "Aourly payout P-91 [aourly:vch-91ab]",
+    }
+    body.update(fields)
+    return {"Voucher": body}
+
+
+def this_year(api: ApiCall) -> int:
+    return int(api("GET", "financialyears/2").json()["FinancialYear"]["FromDate"][:4])
+
+
+def test_create_numbers_per_year_and_series(api: ApiCall) -> None:
+    year = this_year(api)
+    answer = api("POST", "vouchers", params={"financialyear": 2}, json=voucher(f"{year}-01-05"))
+    assert answer.status_code == 201 and answer.headers["Location"] == "vouchers"
+    created = answer.json()["Voucher"]
+    assert (created["VoucherSeries"], created["VoucherNumber"], created["Year"]) == ("A", 3, 2)
+    assert [r["Account"] for r in created["VoucherRows"]] == [4600, 1930]
+    older = api("POST", "vouchers", json=voucher(f"{year - 1}-11-05")).json()["Voucher"]
+    assert (older["VoucherNumber"], older["Year"]) == (5, 1)  # year picked from the date
+    listed = api("GET", "vouchers", params={"financialyear": 2}).json()["Vouchers"]
+    assert [v["VoucherNumber"] for v in listed] == [1, 2, 3]
+    assert "VoucherRows" not in listed[0]
+    assert listed[2]["Description"] == "Aourly payout P-91 [aourly:vch-91ab]"
+    single = api("GET", "vouchers/A/3", params={"financialyear": 2}).json()["Voucher"]
+    assert single["VoucherRows"][0]["Debit"] == 4000 and single["VoucherRows"][1]["Credit"] == 4000
+    assert error_of(api("GET", "vouchers/A/99", params={"financialyear": 2}))[0] == 404
+
+
+def test_balance_is_checked_to_the_ore_in_decimal(api: ApiCall) -> None:
+    year = this_year(api)
+    exact = voucher(
+        f"{year}-01-05",
+        [
+            {"Account": 6570, "Debit": 0.1},
+            {"Account": 6570, "Debit": 0.2},
+            {"Account": 1930, "Credit": 0.3},
+        ],
+    )
+    assert api("POST", "vouchers", json=exact).status_code == 201  # 0.1 + 0.2 == 0.3 here
+    off = voucher(
+        f"{year}-01-05", [{"Account": 6570, "Debit": 100.01}, {"Account": 1930, "Credit": 100.00}]
+    )
+    assert error_of(api("POST", "vouchers", json=off)) == (400, 2000711)
+
+
+def test_each_rule_has_its_own_code(sandbox: RunningSandbox, api: ApiCall) -> None:
+    year = this_year(api)
+    day = f"{year}-02-10"
+    cases = {
+        "series B is not manual": (voucher(day, VoucherSeries="B"), 2000839),
+        "unknown series": (voucher(day, VoucherSeries="Z"), 2000838),
+        "no financial year": (voucher(f"{year + 2}-01-10"), 2000720),
+        "inactive account": (
+            voucher(day, [{"Account": 3590, "Credit": 5}, {"Account": 1930, "Debit": 5}]),
+            2000550,
+        ),
+        "unknown account": (
+            voucher(day, [{"Account": 9999, "Credit": 5}, {"Account": 1930, "Debit": 5}]),
+            2000423,
+        ),
+        "one row": (voucher(day, [{"Account": 1930, "Debit": 0}]), 2000712),
+        "rows as an object": (voucher(day, {"VoucherRow": []}), 2002381),  # type: ignore[arg-type]
+        "no description": (voucher(day, Description=""), 2001795),
+        "unknown field": (voucher(day, Colour="red"), 2001399),
+    }
+    for name, (body, code) in cases.items():
+        assert error_of(api("POST", "vouchers", json=body)) == (400, code), name
+    outside = api("POST", "vouchers", params={"financialyear": 1}, json=voucher(day))
+    assert error_of(outside) == (400, 2000721)
+    sandbox.admin(
+        "PUT", f"/companies/{DB}/lockedperiod", {"LockedPeriod": {"EndDate": f"{year}-03-31"}}
+    )
+    assert api("GET", "settings/lockedperiod").json()["LockedPeriod"]["EndDate"] == (
+        f"{year}-03-31"
+    )
+    assert error_of(api("POST", "vouchers", json=voucher(day))) == (400, 2000773)
+    assert api("POST", "vouchers", json=voucher(f"{year}-04-01")).status_code == 201
+    codes = {code for _, code in cases.values()} | {2000721, 2000773}
+    assert len(codes) == len(cases) + 2  # no two rules share a code
+
+
+def test_vouchers_are_immutable(api: ApiCall) -> None:
+    for method in ("PUT", "DELETE", "PATCH"):
+        answer = api(
+            method, "vouchers/A/1", params={"financialyear": 2}, json=voucher("2020-01-01")
+        )
+        assert answer.status_code == 405, method
+    assert api("GET", "vouchers/A/1", params={"financialyear": 2}).status_code == 200
+
+
+def test_sublist_and_date_filters(api: ApiCall) -> None:
+    year = this_year(api)
+    api("POST", "vouchers", json=voucher(f"{year}-01-02"))
+    sub = api(
+        "GET",
+        "vouchers/sublist/A",
+        params={"financialyear": 2, "fromdate": f"{year}-01-01", "todate": f"{year}-01-31"},
+    ).json()
+    dates = [v["TransactionDate"] for v in sub["Vouchers"]]
+    assert dates and all(d.startswith(f"{year}-01") for d in dates)
+    assert api("GET", "vouchers/sublist/B").json()["Vouchers"] == []
+    assert api("GET", "vouchers/sublist/Q").status_code == 404
+
+
+def test_admin_posts_any_series_but_still_balanced(sandbox: RunningSandbox, api: ApiCall) -> None:
+    year = this_year(api)
+    made = sandbox.admin(
+        "POST", f"/companies/{DB}/vouchers", voucher(f"{year}-01-10", VoucherSeries="B")
+    )
+    assert made["Voucher"]["VoucherSeries"] == "B" and made["Voucher"]["VoucherNumber"] == 1
+    unbalanced = voucher(
+        f"{year}-01-10", [{"Account": 1930, "Debit": 1}, {"Account": 3001, "Credit": 2}]
+    )
+    with pytest.raises(SandboxError) as refused:
+        sandbox.admin("POST", f"/companies/{DB}/vouchers", unbalanced)
+    assert refused.value.status == 400
+    assert refused.value.body["ErrorInformation"]["code"] == 2000711
+    every = sandbox.admin("GET", f"/companies/{DB}/vouchers")
+    assert all("VoucherRows" in v for v in every) and len(every) == 7
