@@ -131,33 +131,44 @@ def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> 
             ticker.join(timeout=5)
 
 
-def start_embedded_worker(app: Flask, poll: float = 0.5) -> threading.Thread:
-    """Demo only: run jobs in a thread of the web process (no Redis server, no fork).
+class EmbeddedWorker(threading.Thread):
+    """Demo only: runs the plugin's jobs in a thread of the web process (no Redis server).
 
     Measured with RQ 3: a ``SimpleWorker`` in a thread needs a timer death penalty and no
     signal handlers; it loops in burst mode because RQ's non-burst scheduler forks a process
     that would see a copy of the in-memory Redis and never run delayed jobs.
     """
-    from rq import SimpleWorker
-    from rq.timeouts import TimerDeathPenalty
-    from rq.worker import DequeueStrategy
 
-    class ThreadWorker(SimpleWorker):
-        death_penalty_class = TimerDeathPenalty
+    def __init__(self, app: Flask, poll: float = 0.5) -> None:
+        super().__init__(name="aourly-fortnox-embedded-worker", daemon=True)
+        self.app = app
+        self.poll = poll
+        self.worker_name = f"embedded.{worker_name()}"
+        self._stop_event = threading.Event()
 
-        def _install_signal_handlers(self) -> None:  # only the main thread may
-            pass
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop_event.set()
+        self.join(timeout)
 
-    name = f"embedded.{worker_name()}"
+    def run(self) -> None:
+        from rq import SimpleWorker
+        from rq.timeouts import TimerDeathPenalty
+        from rq.worker import DequeueStrategy
 
-    def loop() -> None:
+        class ThreadWorker(SimpleWorker):
+            death_penalty_class = TimerDeathPenalty
+
+            def _install_signal_handlers(self) -> None:  # only the main thread may
+                pass
+
+        app = self.app
         last_tick = 0.0
         interval = max(1, int(state(app).settings.heartbeat_interval))
-        while True:
+        while not self._stop_event.is_set():
             with app.app_context():
                 try:
                     if time.monotonic() - last_tick >= interval:
-                        tick_if_due(name)
+                        tick_if_due(self.worker_name)
                         last_tick = time.monotonic()
                     worker: Any = ThreadWorker(
                         [queue(backfill=False), queue(backfill=True)],
@@ -172,9 +183,12 @@ def start_embedded_worker(app: Flask, poll: float = 0.5) -> threading.Thread:
                     log.exception("Embedded Fortnox worker: a round failed; continuing")
                 finally:
                     state(app).db.session.remove()
-            time.sleep(poll)
+            self._stop_event.wait(self.poll)
 
-    thread = threading.Thread(target=loop, name="aourly-fortnox-embedded-worker", daemon=True)
+
+def start_embedded_worker(app: Flask, poll: float = 0.5) -> EmbeddedWorker:
+    """Start an :class:`EmbeddedWorker` (call ``.stop()`` to end it)."""
+    thread = EmbeddedWorker(app, poll)
     thread.start()
     log.warning("aourly_fortnox: embedded queue (demo only): jobs run in a thread of this process")
     return thread

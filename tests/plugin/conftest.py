@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from aourly_fortnox.migrate import upgrade_database
+from aourly_fortnox.sandbox.testing import running_sandbox
 
 from .host import create_host
 
@@ -26,3 +28,10 @@ def client(app: Flask) -> FlaskClient:
 
 def login(client: FlaskClient, user: str = "owner", company: str = "acme") -> None:
     assert client.get(f"/test-login/{user}/{company}").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Any]:
+    # The limit scaled up 10x (DECISIONS.md: tests run time-scaled); our limiter keeps 96 %.
+    with running_sandbox(code_ttl=600, rate_limit="250/5") as sb:
+        yield sb

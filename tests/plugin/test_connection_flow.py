@@ -22,42 +22,12 @@ from flask.testing import FlaskClient
 from aourly_fortnox import signals
 from aourly_fortnox.errors import AuthorizationExpired
 from aourly_fortnox.extension import state
-from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.models import Account, AccountMapping, FinancialYear, SyncRecord, utcnow
 from aourly_fortnox.queries import get_connection
-from aourly_fortnox.sandbox.testing import running_sandbox
 
-from ..consent import press
 from .conftest import login
-from .host import create_host
+from .flow import companies, connect, consent, sandbox_host, start
 from .test_access import csrf
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Any]:
-    # The limit scaled up 10x (DECISIONS.md: tests run time-scaled); our limiter keeps 96 %.
-    with running_sandbox(code_ttl=600, rate_limit="250/5") as sb:
-        yield sb
-
-
-#: The real Redis: the shared rate limiter keeps us under the sandbox's 25/5 and the token
-#: refresh lock is the production one. Jobs still run inline (QUEUE_IS_ASYNC is off).
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def sandbox_host(sandbox: Any, **config: Any) -> Flask:
-    app, _, _ = create_host(
-        AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1",
-        AOURLY_FORTNOX_API_URL=sandbox.url,
-        AOURLY_FORTNOX_CLIENT_ID=sandbox.client_id,
-        AOURLY_FORTNOX_CLIENT_SECRET=sandbox.client_secret,
-        AOURLY_FORTNOX_REDIS_URL=REDIS_URL,
-        AOURLY_FORTNOX_RATE_LIMIT="240/5",
-        **config,
-    )
-    with app.app_context():
-        upgrade_database(app)
-    return app
 
 
 @pytest.fixture
@@ -66,45 +36,6 @@ def app(sandbox: Any) -> Iterator[Flask]:
     app = sandbox_host(sandbox)
     yield app
     sandbox.admin("POST", "/_admin/faults", json={})
-
-
-def companies(sandbox: Any) -> list[dict[str, Any]]:
-    return list(sandbox.admin("GET", "/_admin/companies"))
-
-
-def start(client: FlaskClient) -> str:
-    response = client.post("/integrations/fortnox/connect", data={"csrf_token": csrf(client)})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return response.headers["Location"]
-
-
-def consent(auth_url: str, button: str = "Grant Access", database_number: int | None = None,
-            ) -> str:
-    """The owner at Fortnox: returns the callback path + query Fortnox redirects to."""
-    browser = requests.Session()
-    page = browser.get(auth_url, timeout=10)
-    assert page.status_code == 200, page.text
-    choose = None
-    if database_number is not None:
-        from ..consent import _FormParser
-
-        parser = _FormParser()
-        parser.feed(page.text)
-        radio = next(name for form in parser.forms for name in form.radios)
-        choose = {radio: str(database_number)}
-    answer = press(browser, page.url, page.text, button, choose)
-    browser.close()
-    assert answer.status_code in (302, 303), answer.text
-    location = urlsplit(answer.headers["Location"])
-    return f"{location.path}?{location.query}"
-
-
-def connect(client: FlaskClient, database_number: int | None = None) -> Any:
-    callback = consent(start(client), database_number=database_number)
-    response = client.get(callback)
-    if response.status_code >= 400:
-        print(response.get_data(as_text=True))  # shown when a test fails
-    return response
 
 
 def test_owner_connects_and_the_card_tells_the_truth(

@@ -35,6 +35,7 @@ def test_wheel_holds_templates_static_files_and_migrations(wheel: Path) -> None:
     assert "aourly_fortnox/migrations/script.py.mako" in names
     assert any(n.startswith("aourly_fortnox/migrations/versions/0001") for n in names)
     assert "aourly_fortnox/py.typed" in names
+    assert "aourly_fortnox/sandbox/templates/sandbox_consent.html" in names
     assert not any(n.startswith(("example_host/", "tests/")) for n in names)
 
 

@@ -1,0 +1,86 @@
+"""The production path: jobs on a real Redis queue, run by `flask fortnox worker` (RQ forks a
+work-horse per job), while the card polls and then stops polling."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from aourly_fortnox.extension import state
+from aourly_fortnox.models import Account, WorkerHeartbeat
+from aourly_fortnox.queries import get_connection
+
+from .conftest import login
+from .flow import REDIS_URL, connect, sandbox_host
+from .host import TOKEN_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def queue_names() -> Any:
+    suffix = uuid.uuid4().hex[:8]
+    names = (f"test_fortnox_{suffix}", f"test_fortnox_backfill_{suffix}")
+    yield names
+    r = redis.Redis.from_url(REDIS_URL)
+    for name in names:
+        r.delete(f"rq:queue:{name}")
+    r.close()
+
+
+def test_import_runs_on_the_worker_and_the_card_polls_until_done(
+    sandbox: Any, tmp_path: Path, queue_names: tuple[str, str]
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'queue.db'}"
+    config = {
+        "AOURLY_FORTNOX_QUEUE_IS_ASYNC": True,
+        "AOURLY_FORTNOX_QUEUE_NAME": queue_names[0],
+        "AOURLY_FORTNOX_BACKFILL_QUEUE_NAME": queue_names[1],
+        "AOURLY_FORTNOX_TOKEN_KEYS": TOKEN_KEY,
+    }
+    app = sandbox_host(sandbox, SQLALCHEMY_DATABASE_URI=db_url, **config)
+    client = app.test_client()
+    login(client)
+    assert connect(client).status_code == 303
+
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert "Syncing" in card and 'hx-trigger="every' in card  # queued: the card polls
+    assert "Automatic sync is not running" in card  # no worker has been seen yet
+    with app.app_context():
+        assert state(app).db.session.query(Account).count() == 0
+
+    (tmp_path / "queue_host.py").write_text(
+        "from tests.plugin.host import create_host\n"
+        f"app, fortnox, db = create_host({db_url!r},\n"
+        f"    AOURLY_FORTNOX_AUTH_URL={sandbox.url + '/oauth-v1'!r},\n"
+        f"    AOURLY_FORTNOX_API_URL={sandbox.url!r},\n"
+        f"    AOURLY_FORTNOX_CLIENT_ID={sandbox.client_id!r},\n"
+        f"    AOURLY_FORTNOX_CLIENT_SECRET={sandbox.client_secret!r},\n"
+        f"    AOURLY_FORTNOX_REDIS_URL={REDIS_URL!r},\n"
+        "    AOURLY_FORTNOX_RATE_LIMIT='240/5',\n"
+        f"    **{config!r})\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "queue_host", "fortnox", "worker", "--burst",
+         "--no-scheduler"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert "Syncing" not in card and 'hx-trigger="every' not in card  # polling stops itself
+    assert "Automatic sync is not running" not in card
+    with app.app_context():
+        db = state(app).db
+        assert db.session.query(Account).count() >= 300
+        assert db.session.query(WorkerHeartbeat).count() == 1
+        conn = get_connection("acme")
+        assert conn is not None and conn.last_sync_at is not None
