@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -166,23 +166,33 @@ class FortnoxIntegration:
         return bool(self._member_check(user, company_id))
 
     # -- host API (Python) ----------------------------------------------------------------
+    # The three sync_* calls add an outbox row to the host's session: commit it with the
+    # change that caused it (a transactional outbox), never before.
     def sync_invoice(self, company_id: str | int, invoice_id: str | int) -> None:
-        """Hand a sent invoice to the plugin (queued; its customer goes first)."""
+        """Hand a sent invoice to the plugin (its customer goes first). Commit afterwards."""
         from .outbox import record_push
 
         record_push(str(company_id), "invoice", str(invoice_id))
 
     def sync_customer(self, company_id: str | int, customer_id: str | int) -> None:
-        """Push a customer (created or edited) to Fortnox."""
+        """Push a customer (created or edited) to Fortnox. Commit afterwards."""
         from .outbox import record_push
 
         record_push(str(company_id), "customer", str(customer_id))
 
     def sync_voucher(self, company_id: str | int, voucher_id: str | int) -> None:
-        """Push a host voucher (e.g. a payout) to Fortnox."""
+        """Push a host voucher (e.g. a payout) to Fortnox. Commit afterwards."""
         from .outbox import record_push
 
         record_push(str(company_id), "voucher", str(voucher_id))
+
+    def sync_states(
+        self, company_id: str | int, object_type: str, object_ids: Iterable[str | int]
+    ) -> dict[str, str]:
+        """``{object_id: state}`` (pending, held, synced, failed, needs_attention) for badges."""
+        from .outbox import sync_states
+
+        return sync_states(str(company_id), object_type, [str(i) for i in object_ids])
 
     def backfill(self, company_id: str | int) -> int:
         """Hand every sent invoice (and its customer) and every host voucher to the plugin."""

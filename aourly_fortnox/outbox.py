@@ -16,8 +16,14 @@ from .queries import active_run, get_connection, recent_runs, session
 from .queue import enqueue
 
 
-def record_push(company_id: str, object_type: str, object_id: str) -> SyncRecord:
-    """Record that a host object must reach Fortnox (idempotent per object)."""
+def record_push(
+    company_id: str, object_type: str, object_id: str, commit: bool = False
+) -> SyncRecord:
+    """Record that a host object must reach Fortnox (idempotent per object).
+
+    The row joins the caller's transaction (a transactional outbox: it is committed with the
+    host's own change, or not at all); ``commit=True`` for callers outside a host transaction.
+    """
     db_session = session()
     conn = get_connection(company_id)
     db_number = conn.database_number if conn and conn.database_number else 0
@@ -45,7 +51,10 @@ def record_push(company_id: str, object_type: str, object_id: str) -> SyncRecord
     elif object_type == "customer":
         record.state = RecordState.PENDING  # an edited customer goes again
         record.next_attempt_at = utcnow()
-    db_session.commit()
+    if commit:
+        db_session.commit()
+    else:
+        db_session.flush()
     return record
 
 
@@ -66,7 +75,29 @@ def backfill(company_id: str) -> int:
     for voucher_id in adapter.voucher_ids(company_id):
         record_push(company_id, "voucher", str(voucher_id))
         count += 1
+    session().commit()  # backfill is its own unit of work (CLI or host API)
     return count
+
+
+def sync_states(company_id: str, object_type: str, object_ids: list[str]) -> dict[str, str]:
+    """``{object_id: state}`` for the current Fortnox company (for the host's badges)."""
+    if not object_ids:
+        return {}
+    conn = get_connection(company_id)
+    db_number = conn.database_number if conn and conn.database_number else 0
+    rows = session().execute(
+        select(SyncRecord.object_id, SyncRecord.state, SyncRecord.database_number).where(
+            SyncRecord.company_id == company_id,
+            SyncRecord.object_type == object_type,
+            SyncRecord.object_id.in_(object_ids),
+            SyncRecord.database_number.in_((db_number, 0)),
+        )
+    ).all()
+    # A row bound to the current Fortnox company wins over one not bound yet.
+    states: dict[str, str] = {}
+    for object_id, record_state, number in sorted(rows, key=lambda r: r[2] == db_number):
+        states[object_id] = str(record_state)
+    return states
 
 
 def enqueue_import(company_id: str, kind: str = "import") -> SyncRun:

@@ -178,6 +178,7 @@ class EmbeddedWorker(threading.Thread):
                         burst=True,
                         with_scheduler=True,
                         dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+                        logging_level="WARNING",  # a round every poll: INFO would flood
                     )
                 except Exception:
                     log.exception("Embedded Fortnox worker: a round failed; continuing")

@@ -100,6 +100,19 @@ def test_owner_sees_the_fortnox_card(client: FlaskClient) -> None:
     assert "HX-Request" in response.headers["Vary"]
 
 
+def test_the_page_assets_are_served(client: FlaskClient) -> None:
+    import re
+
+    login(client)
+    page = client.get("/integrations/").get_data(as_text=True)
+    assets = re.findall(r'(?:href|src)="(/integrations/fortnox-static/[^"]+)"', page)
+    assert len(assets) == 2
+    for url in assets:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        response.close()
+
+
 def test_owner_of_one_company_is_only_coordinator_in_another(client: FlaskClient) -> None:
     login(client, "owner", "globex")
     assert client.get("/integrations/").status_code == 403

@@ -234,6 +234,7 @@ def test_disconnect_revokes_keeps_data_and_holds_new_sends(
         assert conn is not None and conn.refresh_token_enc is None
         assert state(app).db.session.query(Account).count() == accounts_before
         state(app).ext.sync_invoice("acme", 7)
+        state(app).db.session.commit()
         record = state(app).db.session.query(SyncRecord).one()
         assert record.state == "held"
         from aourly_fortnox.connection import oauth_client
@@ -320,6 +321,7 @@ def test_expired_authorization_shows_a_warning_and_reconnect_restores(
     sandbox.admin("POST", "/_admin/expire-tokens", json={"refresh": True})
     with app.app_context():
         state(app).ext.sync_invoice("acme", 1)  # queued work must wait, not be dropped
+        state(app).db.session.commit()  # the host commits the outbox row with its change
     response = client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)},
                            headers={"HX-Request": "true"})
     assert response.status_code == 200  # htmx: the card, never a 302

@@ -83,3 +83,19 @@ def test_missing_owner_hook_fails_closed_and_logs_the_hook(
     assert response.status_code == 403
     assert "@fortnox.owner_check" in caplog.text
     assert "@fortnox.current_company_loader" in caplog.text
+
+
+def test_sync_calls_join_the_host_transaction(app: Flask) -> None:
+    """A transactional outbox: the row is committed with the host's change or not at all."""
+    from aourly_fortnox.models import SyncRecord
+
+    with app.app_context():
+        st = state(app)
+        st.ext.sync_invoice("acme", 5)
+        st.db.session.rollback()  # the host's change failed: no intent survives it
+        assert st.db.session.query(SyncRecord).count() == 0
+        st.ext.sync_invoice("acme", 5)
+        st.ext.sync_invoice("acme", 5)  # idempotent per object
+        st.db.session.commit()
+        assert st.db.session.query(SyncRecord).count() == 1
+        assert st.ext.sync_states("acme", "invoice", [5, 6]) == {"5": "held"}

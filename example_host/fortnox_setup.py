@@ -1,0 +1,79 @@
+"""Mount the aourly_fortnox plugin: the hooks any Aourly-like host has to provide.
+
+1. ``init_app`` with the host's ``db``, its adapter and (demo only) an in-process Redis;
+2. the current company, owner and member hooks, from the host's own tenancy;
+3. the host's own mapping key for payouts (``performer_costs``, BAS 4600).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+
+from aourly_fortnox import FortnoxIntegration
+
+from .adapter import ExampleHostAdapter
+from .extensions import db
+from .models import Membership, Role
+from .tenancy import current_company_id
+
+log = logging.getLogger("example_host")
+
+fortnox = FortnoxIntegration()
+
+HOST_STATE_KEY = "example_host"
+
+
+def init_fortnox(app: Flask) -> None:
+    redis: Any = None
+    embedded = not app.config.get("AOURLY_FORTNOX_REDIS_URL")
+    if embedded:
+        import fakeredis
+
+        # One server per app, shared by every connection of this process (web threads and
+        # the embedded worker thread); a separate process (a hand-started worker) can
+        # never see it, hence "demo only".
+        redis = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        log.warning(
+            "No REDIS_URL: embedded queue (demo only). Jobs run inside this process; a "
+            "separately started `flask fortnox worker` needs REDIS_URL to see them."
+        )
+    fortnox.init_app(app, db=db, adapter=ExampleHostAdapter(), redis=redis)
+    app.extensions.setdefault(HOST_STATE_KEY, {})["embedded_redis"] = redis
+
+
+def uses_embedded_queue(app: Flask) -> bool:
+    return app.extensions.get(HOST_STATE_KEY, {}).get("embedded_redis") is not None
+
+
+def _role(user: Any, company_id: str) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.execute(
+        db.select(Membership.role).where(
+            Membership.user_id == user.id, Membership.company_id == str(company_id)
+        )
+    ).scalar_one_or_none()
+
+
+@fortnox.current_company_loader
+def _current_company() -> str | None:
+    if not current_user.is_authenticated:
+        return None
+    return current_company_id()
+
+
+@fortnox.owner_check
+def _is_owner(user: Any, company_id: str) -> bool:
+    return _role(user, company_id) == Role.OWNER
+
+
+@fortnox.member_check
+def _is_member(user: Any, company_id: str) -> bool:
+    return _role(user, company_id) is not None
+
+
+fortnox.register_mapping_key("performer_costs", "Performer costs", 4600)

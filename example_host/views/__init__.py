@@ -1,0 +1,1 @@
+"""The host's pages, one blueprint per area."""

@@ -1,0 +1,57 @@
+"""The language switch (sv/en), kept in the session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+
+from .conftest import submit, text
+
+Login = Callable[[str], FlaskClient]
+
+
+def test_default_is_english_and_swedish_is_one_click_away(as_user: Login) -> None:
+    client = as_user("owner@acme.test")
+    assert ">Customers<" in text(client.get("/customers/"))
+    response = submit(client, "/customers/", "/language/sv", data={"next": "/customers/"})
+    assert response.status_code == 303
+    assert response.location.endswith("/customers/")
+    body = text(client.get("/customers/"))
+    assert ">Kunder<" in body and ">Fakturor<" in body and ">Utbetalningar<" in body
+    assert '<html lang="sv">' in body
+    submit(client, "/customers/", "/language/en")
+    assert ">Customers<" in text(client.get("/customers/"))
+
+
+def test_swedish_money_and_messages(as_user: Login) -> None:
+    client = as_user("owner@acme.test")
+    submit(client, "/invoices/", "/language/sv")
+    body = text(client.get("/invoices/"))
+    assert "\u00a0kr<" in body  # 1 234,50 kr
+    response = submit(client, "/customers/new", data={"name": "", "country_code": "SE",
+                                                      "vat_type": "SEVAT"})
+    assert "Namn måste anges." in text(response)
+
+
+def test_language_works_before_login(client: FlaskClient) -> None:
+    submit(client, "/login", "/language/sv")
+    assert "Logga in" in text(client.get("/login"))
+
+
+def test_unknown_language_is_404(as_user: Login) -> None:
+    client = as_user("owner@acme.test")
+    assert submit(client, "/customers/", "/language/de").status_code == 404
+
+
+def test_language_switch_needs_csrf_and_post(as_user: Login) -> None:
+    client = as_user("owner@acme.test")
+    assert client.post("/language/sv").status_code == 400
+    assert client.get("/language/sv").status_code == 405
+
+
+def test_an_offsite_next_is_ignored(as_user: Login) -> None:
+    client = as_user("owner@acme.test")
+    response = submit(client, "/customers/", "/language/sv",
+                      data={"next": "//evil.example/x"})
+    assert "evil" not in response.location
