@@ -93,7 +93,7 @@ def client_for_tokens(tokens: TokenSet, database_number: int | None = None) -> F
     settings = state().settings
     manager = TokenManager(
         oauth_client(), MemoryTokenStore(tokens), _THREAD_LOCKS,
-        refresh_margin=float(settings.refresh_margin),
+        refresh_margin=float(settings.refresh_margin), key="unbound",
     )
     return FortnoxClient(
         settings.api_url, manager, limiter=_rate_limiter(),
@@ -108,7 +108,7 @@ def client_for(company_id: str) -> FortnoxClient:
     database_number = conn.database_number if conn else None
     manager = TokenManager(
         oauth_client(), DatabaseTokenStore(company_id), _lock_factory(),
-        refresh_margin=float(settings.refresh_margin),
+        refresh_margin=float(settings.refresh_margin), key=f"company:{company_id}",
     )
     return FortnoxClient(
         settings.api_url, manager, limiter=_rate_limiter(),
@@ -121,7 +121,8 @@ def charge_request(database_number: int) -> None:
     against that tenant's window, so the import right after it stays under Fortnox's limit."""
     limiter = _rate_limiter()
     if limiter is not None:
-        limiter.acquire(limiter_key(database_number))
+        key = limiter_key(database_number)
+        limiter.finished(key, limiter.acquire(key))
 
 
 def read_company(client: FortnoxClient) -> FortnoxCompany:

@@ -95,12 +95,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             **_fortnox_config(stack),
         })
         app.jinja_env.undefined = StrictUndefined  # a template slip fails the test, not silently
+        # The demo's embedded queue: fakeredis plus a worker thread, as `make demo` runs it.
+        from aourly_fortnox.worker import start_embedded_worker
+
+        worker = start_embedded_worker(app, poll=0.2)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:
             yield f"http://127.0.0.1:{server.server_port}"
         finally:
+            worker.stop()
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)

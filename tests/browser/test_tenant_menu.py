@@ -35,7 +35,8 @@ def test_owner_opens_integrations_from_the_tenant_menu(page: Page, live_server: 
     card = page.locator("#fortnox-card")
     expect(card).to_be_visible()
     expect(card.get_by_role("heading", name="Fortnox")).to_be_visible()
-    expect(card.get_by_role("button", name="Connect Fortnox")).to_be_visible()
+    # Connected or not depends on the journey tests sharing this server: the status shows.
+    expect(card.get_by_test_id("fortnox-status")).to_be_visible()
     expect(page.locator(".sidebar")).to_be_visible()  # inside the host's layout
     page.screenshot(path=SCREENSHOT, full_page=True)
 
