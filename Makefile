@@ -37,7 +37,7 @@ services:
 
 ## Benchmarks at Fortnox's real limit (about 20 minutes; not part of `make test`).
 bench: $(STAMP) services
-	$(PY) bench/limiter.py
+	$(PY) -m bench.limiter --seconds 30
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

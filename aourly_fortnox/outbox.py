@@ -93,11 +93,9 @@ def sync_states(company_id: str, object_type: str, object_ids: list[str]) -> dic
             SyncRecord.database_number.in_((db_number, 0)),
         )
     ).all()
-    # A row bound to the current Fortnox company wins over one not bound yet.
-    states: dict[str, str] = {}
-    for object_id, record_state, number in sorted(rows, key=lambda r: r[2] == db_number):
-        states[object_id] = str(record_state)
-    return states
+    # A row bound to the current Fortnox company wins over one not bound yet (sorted last).
+    ordered = sorted(rows, key=lambda row: row.database_number == db_number)
+    return {row.object_id: str(row.state) for row in ordered}
 
 
 def enqueue_import(company_id: str, kind: str = "import") -> SyncRun:
