@@ -19,7 +19,13 @@ from .extension import state
 from .models import Connection, ConnectionStatus, utcnow
 from .oauth import FortnoxOAuth, TokenSet
 from .queries import get_connection, session
-from .tokens import MemoryTokenStore, TokenManager
+from .ratelimit import RedisRateLimiter, parse_rate
+from .tokens import (
+    MemoryTokenStore,
+    RedisLockFactory,
+    ThreadLockFactory,
+    TokenManager,
+)
 
 log = logging.getLogger("aourly_fortnox.connection")
 
@@ -57,15 +63,13 @@ def oauth_client(redirect_uri: str | None = None) -> FortnoxOAuth:
 
 def _lock_factory():  # type: ignore[no-untyped-def]
     from .queue import redis_or_none
-    from .tokens import RedisLockFactory
 
     redis = redis_or_none()
     return RedisLockFactory(redis) if redis is not None else _THREAD_LOCKS
 
 
-def _rate_limiter():  # type: ignore[no-untyped-def]
+def _rate_limiter() -> RedisRateLimiter | None:
     from .queue import redis_or_none
-    from .ratelimit import RedisRateLimiter, parse_rate
 
     redis = redis_or_none()
     if redis is None:
@@ -74,13 +78,7 @@ def _rate_limiter():  # type: ignore[no-untyped-def]
     return RedisRateLimiter(redis, limit=limit, period=period)
 
 
-def _thread_locks():  # type: ignore[no-untyped-def]
-    from .tokens import ThreadLockFactory
-
-    return ThreadLockFactory()
-
-
-_THREAD_LOCKS = _thread_locks()
+_THREAD_LOCKS = ThreadLockFactory()
 
 
 def limiter_key(database_number: int | None) -> str:
@@ -416,17 +414,3 @@ def disconnect(company_id: str) -> bool:
         revoke_quietly(json.loads(cipher.decrypt(pending_enc))["refresh_token"])
     signals.disconnected.send(_app(), company_id=company_id)
     return True
-
-
-def mark_expired(company_id: str, reason: str) -> None:
-    """Flip to Expired whatever the stored token (the owner must reconnect)."""
-    conn = get_connection(company_id)
-    if conn is None or conn.status != ConnectionStatus.CONNECTED:
-        return
-    conn.status = ConnectionStatus.EXPIRED
-    conn.expired_at = utcnow()
-    conn.expired_reason = reason
-    conn.access_token_enc = None
-    conn.refresh_token_enc = None
-    session().commit()
-    signals.connection_expired.send(_app(), company_id=company_id, reason=reason)

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from . import signals
 from .connection import client_for, read_company
 from .errors import AuthorizationExpired, FortnoxError
-from .extension import state
 from .importer import (
     import_accounts,
     import_financial_years,
@@ -89,4 +88,3 @@ def _finish(run: SyncRun | None, run_state: str, message: str) -> None:
         company_id=run.company_id, kind=run.kind, done=run.done,
         failed=1 if run_state == "failed" else 0,
     )
-    _ = state  # settings are read by the modules this job calls

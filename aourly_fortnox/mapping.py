@@ -378,7 +378,47 @@ def summary_text(view: MappingView) -> str:
     return "; ".join(parts)
 
 
-def account_for(company_id: str, key: str) -> int | None:
-    """The confirmed-or-suggested account for a key, or None (the sync engine refuses then)."""
-    mapping = stored_mappings(company_id).get(key)
-    return mapping.account if mapping else None
+class MappingProblem(Exception):
+    """Why an item cannot be pushed because of the mapping (a reason code and a sentence)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class AccountResolver:
+    """The sync engine's pre-check: which account a key books to on a date, or why not.
+
+    Loads the mapping and the imported chart once, so checking many items costs no query
+    (and no Fortnox request) per item.
+    """
+
+    def __init__(self, company_id: str) -> None:
+        self.chart = load_chart(company_id)
+        self.mappings = stored_mappings(company_id)
+        self.labels = {spec.key: spec.label for spec in key_specs()}
+
+    def account(self, key: str, on: date) -> int:
+        label = self.labels.get(key, key)
+        mapping = self.mappings.get(key)
+        if mapping is None:
+            raise MappingProblem(
+                "MAPPING_MISSING", f"{label} is not mapped: choose an account on the mapping page."
+            )
+        year = next((y for y in self.chart.years if y.from_date <= on <= y.to_date), None)
+        if year is None:
+            raise MappingProblem(
+                "NO_FINANCIAL_YEAR",
+                f"No financial year imported from Fortnox covers {on.isoformat()}: create it in "
+                "Fortnox, then refresh the chart.",
+            )
+        account = self.chart.accounts.get(year.fortnox_id, {}).get(mapping.account)
+        if account is None or not account.active:
+            how = "does not exist" if account is None else "is inactive"
+            raise MappingProblem(
+                "MAPPING_INVALID",
+                f"{label} is mapped to account {mapping.account}, which {how} in financial "
+                f"year {_year_label(year)}: choose another account on the mapping page.",
+            )
+        return mapping.account

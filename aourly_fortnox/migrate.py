@@ -47,11 +47,3 @@ def upgrade_database(app: Flask, revision: str = "heads") -> None:
 def downgrade_database(app: Flask, revision: str = "base") -> None:
     with app.app_context():
         command.downgrade(alembic_config(app), revision)
-
-
-def current_revision(app: Flask) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with app.app_context(), state(app).db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        return context.get_current_revision()

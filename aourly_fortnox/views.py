@@ -91,7 +91,6 @@ def create_blueprint() -> Blueprint:
         if result.needs_switch_confirmation:
             return redirect_to(url_for(".switch_company"))
         if result.error:
-            flash(result.error, "error")
             return render_page("aourly_fortnox/callback_error.html", message=result.error), (
                 result.status
             )

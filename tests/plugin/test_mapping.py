@@ -216,3 +216,29 @@ def test_bookkeep_setting_is_saved(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
         conn = get_connection("acme")
         assert conn is not None and conn.bookkeep_invoices is True
+
+
+def test_the_sync_engine_precheck_names_what_is_wrong(app: Flask) -> None:
+    from datetime import date
+
+    with app.app_context():
+        install_chart(inactive={1: {3003}})
+        mapping.prefill_suggestions("acme")
+        state(app).db.session.query(AccountMapping).filter_by(key="sales_12").delete()
+        state(app).db.session.commit()
+        resolver = mapping.AccountResolver("acme")
+        this_year = date.today().year
+        assert resolver.account("sales_25", date(this_year, 3, 1)) == 3001
+        problems = {}
+        for key, day in (("sales_12", date(this_year, 3, 1)),
+                         ("sales_6", date(this_year - 1, 3, 1)),
+                         ("sales_25", date(this_year + 5, 1, 1))):
+            try:
+                resolver.account(key, day)
+            except mapping.MappingProblem as problem:
+                problems[key] = (problem.code, problem.reason)
+    assert problems["sales_12"] == (
+        "MAPPING_MISSING", "Sales 12 % is not mapped: choose an account on the mapping page.")
+    assert problems["sales_6"][0] == "MAPPING_INVALID"
+    assert "Sales 6 % is mapped to account 3003, which is inactive" in problems["sales_6"][1]
+    assert problems["sales_25"][0] == "NO_FINANCIAL_YEAR"
