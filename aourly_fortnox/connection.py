@@ -177,15 +177,13 @@ class DatabaseTokenStore:
             scope=row.scope or "",
         )
 
-    def replace(self, old_refresh_token: str, new: TokenSet) -> bool:
+    def _compare_and_set(self, expected_refresh: str, values: dict[str, object]) -> bool:
+        """Write ``values`` only if the stored refresh token is still ``expected_refresh``."""
         row = self._row()
         if row is None or not row.refresh_token_enc:
             return False
-        cipher = self._state.cipher
-        if cipher.decrypt(row.refresh_token_enc) != old_refresh_token:
-            return False
-        now = utcnow()
-        values = _token_columns(new, now, self._state.settings.refresh_token_lifetime)
+        if self._state.cipher.decrypt(row.refresh_token_enc) != expected_refresh:
+            return False  # someone stored a newer pair meanwhile
         with self._state.db.engine.begin() as conn:
             result = conn.execute(
                 update(Connection)
@@ -193,40 +191,32 @@ class DatabaseTokenStore:
                     Connection.company_id == self.company_id,
                     Connection.refresh_token_enc == row.refresh_token_enc,
                 )
-                .values(**values, updated_at=now)
+                .values(**values, updated_at=utcnow())
             )
         return result.rowcount == 1
 
+    def replace(self, old_refresh_token: str, new: TokenSet) -> bool:
+        values = _token_columns(new, utcnow(), self._state.settings.refresh_token_lifetime)
+        return self._compare_and_set(old_refresh_token, values)
+
     def mark_expired(self, refused_refresh_token: str, reason: str | None = None) -> None:
-        row = self._row()
-        if row is None or not row.refresh_token_enc:
-            return
-        if self._state.cipher.decrypt(row.refresh_token_enc) != refused_refresh_token:
-            return  # someone stored a newer token meanwhile: that one is still good
-        now = utcnow()
-        with self._state.db.engine.begin() as conn:
-            result = conn.execute(
-                update(Connection)
-                .where(
-                    Connection.company_id == self.company_id,
-                    Connection.refresh_token_enc == row.refresh_token_enc,
-                )
-                .values(
-                    status=ConnectionStatus.EXPIRED,
-                    expired_at=now,
-                    expired_reason=reason
-                    or "Fortnox no longer accepts Aourly's authorization (it was revoked, "
-                    "used elsewhere or ran out).",
-                    access_token_enc=None,
-                    refresh_token_enc=None,
-                    updated_at=now,
-                )
-            )
-        if result.rowcount == 1:
+        reason = reason or (
+            "Fortnox no longer accepts Aourly's authorization (it was revoked, used elsewhere "
+            "or ran out)."
+        )
+        expired = self._compare_and_set(
+            refused_refresh_token,
+            {
+                "status": ConnectionStatus.EXPIRED,
+                "expired_at": utcnow(),
+                "expired_reason": reason,
+                "access_token_enc": None,
+                "refresh_token_enc": None,
+            },
+        )
+        if expired:
             log.warning("Fortnox connection of company %s expired", self.company_id)
-            signals.connection_expired.send(
-                _app(), company_id=self.company_id, reason=reason or "invalid_grant"
-            )
+            signals.connection_expired.send(_app(), company_id=self.company_id, reason=reason)
 
 
 def _app():  # type: ignore[no-untyped-def]
