@@ -394,3 +394,54 @@ def test_cli_status_and_sync(app: Flask, client: FlaskClient) -> None:
     assert "acme: connected to" in runner.invoke(args=["fortnox", "status"]).output
     result = runner.invoke(args=["fortnox", "sync", "acme"])
     assert result.exit_code == 0 and "Sync started" in result.output
+
+
+FULL_MAPPING = {
+    "sales_25": "3001", "sales_12": "3002", "sales_6": "3003", "sales_0": "3004",
+    "sales_eu": "3108", "sales_export": "3105", "bank": "1930", "receivables": "1510",
+    "rounding": "3740",
+}
+
+
+def test_refresh_chart_brings_in_an_account_added_in_fortnox(
+    sandbox: Any, app: Flask, client: FlaskClient
+) -> None:
+    """The article's "Missing accounts" case: add it in Fortnox, refresh, map it."""
+    login(client)
+    assert connect(client).status_code == 303
+    db = companies(sandbox)[0]["DatabaseNumber"]
+    number = 3019
+    sandbox.admin("POST", f"/_admin/companies/{db}/accounts", json={"Account": {
+        "Number": number, "Description": "Försäljning kurser 25 %", "VATCode": "MP1",
+        "Active": True}})
+    form = {**FULL_MAPPING, "sales_25": str(number), "csrf_token": csrf(client)}
+    refused = client.post("/integrations/fortnox/mapping", data=form)
+    assert refused.status_code == 422
+    assert f"Account {number} does not exist" in refused.get_data(as_text=True)
+    response = client.post("/integrations/fortnox/accounts/refresh",
+                           data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    saved = client.post("/integrations/fortnox/mapping", data=form)
+    assert saved.status_code == 303
+
+
+def test_card_warns_before_the_next_year_breaks_a_sync(
+    sandbox: Any, app: Flask, client: FlaskClient
+) -> None:
+    login(client)
+    assert connect(client).status_code == 303
+    assert client.post("/integrations/fortnox/mapping",
+                       data={**FULL_MAPPING, "csrf_token": csrf(client)}).status_code == 303
+    db = companies(sandbox)[0]["DatabaseNumber"]
+    years = sandbox.admin("GET", f"/_admin/companies/{db}/financialyears")
+    last = max(years, key=lambda y: y["ToDate"])
+    next_year = int(last["ToDate"][:4]) + 1
+    created = sandbox.admin("POST", f"/_admin/companies/{db}/financialyears", json={
+        "FinancialYear": {"FromDate": f"{next_year}-01-01", "ToDate": f"{next_year}-12-31"}})
+    year_id = (created.get("FinancialYear") or created)["Id"]
+    sandbox.admin("POST", f"/_admin/companies/{db}/accounts", json={"Account": {
+        "Number": 3002, "Description": "Försäljning 12 %", "Active": False, "Year": year_id}})
+    client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)})
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert f"Account 3002 is inactive in financial year {next_year}-01-01" in card
+    assert "Mapping complete" in card  # today's year is fine: a warning, not an error
