@@ -344,8 +344,12 @@ def confirm_switch(company_id: str) -> None:
         return
     store_connection(company_id, conn.connected_by or "", tokens, company)
     from .outbox import enqueue_import
+    from .queue import QueueUnavailable
 
-    enqueue_import(company_id)
+    try:
+        enqueue_import(company_id)
+    except QueueUnavailable:
+        pass  # the run is recorded as failed with the reason; Sync now starts it again
 
 
 def cancel_switch(company_id: str) -> None:

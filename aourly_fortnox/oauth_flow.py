@@ -19,6 +19,7 @@ from . import connection
 from .errors import AuthorizationExpired, FortnoxError, OAuthError, TransientError
 from .extension import state
 from .outbox import enqueue_import
+from .queue import QueueUnavailable
 
 log = logging.getLogger("aourly_fortnox.oauth")
 
@@ -166,7 +167,13 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
 
     reconnect = current is not None and current.database_number == company.database_number
     connection.store_connection(company_id, user_id, tokens, company)
-    enqueue_import(company_id)
+    try:
+        enqueue_import(company_id)
+    except QueueUnavailable as exc:
+        return CallbackResult(
+            message=f"Fortnox is connected to {company.name}, but importing the chart of "
+            f"accounts could not start: {exc} Press Sync now later."
+        )
     if reconnect:
         return CallbackResult(
             message=f"Fortnox is connected again to {company.name}. Your mappings and history "

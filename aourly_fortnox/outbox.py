@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from .models import ConnectionStatus, RecordState, SyncRecord, SyncRun, utcnow
 from .queries import active_run, get_connection, recent_runs, session
-from .queue import enqueue
+from .queue import QueueUnavailable, enqueue
 
 
 def record_push(
@@ -110,7 +110,13 @@ def enqueue_import(company_id: str, kind: str = "import") -> SyncRun:
     db_session.add(run)
     db_session.commit()
     run_id = run.id
-    job_id = enqueue(run_import, company_id, run_id)
+    try:
+        job_id = enqueue(run_import, company_id, run_id)
+    except QueueUnavailable as exc:
+        run = db_session.get(SyncRun, run_id) or run
+        run.state, run.message, run.finished_at = "failed", str(exc), utcnow()
+        db_session.commit()
+        raise
     if job_id:
         run = db_session.get(SyncRun, run_id) or run
         run.job_id = job_id
@@ -122,7 +128,10 @@ def sync_now(company_id: str) -> tuple[str, str]:
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
         return "Connect Fortnox first; nothing was synced.", "error"
-    enqueue_import(company_id, kind="sync")
+    try:
+        enqueue_import(company_id, kind="sync")
+    except QueueUnavailable as exc:
+        return str(exc), "error"
     return "Sync started.", "success"
 
 
@@ -130,7 +139,10 @@ def refresh_chart(company_id: str) -> tuple[str, str]:
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
         return "Connect Fortnox first to refresh the chart of accounts.", "error"
-    enqueue_import(company_id)
+    try:
+        enqueue_import(company_id)
+    except QueueUnavailable as exc:
+        return str(exc), "error"
     return "Refreshing the chart of accounts from Fortnox.", "success"
 
 

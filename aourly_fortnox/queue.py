@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("aourly_fortnox.queue")
 
 
+class QueueUnavailable(RuntimeError):
+    """Redis did not take the job. The database row stays, so nothing is lost."""
+
+
 def redis_or_none() -> Redis | None:
     """The plugin's Redis connection, or None when neither ``redis=`` nor a URL is set."""
     st = state()
@@ -63,6 +67,15 @@ def enqueue(func: Callable[..., Any], *args: Any, backfill: bool = False) -> str
     if not state().settings.queue_is_async:
         func(*args)
         return None
+    from redis.exceptions import RedisError
+
     job_id = f"fortnox-{uuid.uuid4().hex}"
-    queue(backfill).enqueue(func, *args, job_id=job_id)
+    try:
+        queue(backfill).enqueue(func, *args, job_id=job_id)
+    except RedisError as exc:
+        log.error("Could not queue %s: Redis is not reachable (%s)", func.__name__, exc)
+        raise QueueUnavailable(
+            "The job queue (Redis) is not reachable right now. Nothing is lost; try again in "
+            "a minute, and ask your administrator if this persists."
+        ) from None
     return job_id

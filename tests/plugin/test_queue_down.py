@@ -1,0 +1,35 @@
+"""Redis down: a clear message and nothing lost, never a 500."""
+
+from __future__ import annotations
+
+from aourly_fortnox.migrate import upgrade_database
+from aourly_fortnox.models import SyncRun
+
+from .charts import install_chart
+from .conftest import login
+from .host import create_host
+from .test_access import csrf
+
+
+def test_sync_now_with_redis_down_explains_and_records_the_run() -> None:
+    app, _, db = create_host(
+        AOURLY_FORTNOX_QUEUE_IS_ASYNC=True,
+        AOURLY_FORTNOX_REDIS_URL="redis://127.0.0.1:1/0",  # nothing listens there
+    )
+    with app.app_context():
+        upgrade_database(app)
+        install_chart()
+    client = app.test_client()
+    login(client)
+    response = client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert "The job queue (Redis) is not reachable right now. Nothing is lost" in page
+    with app.app_context():
+        run = db.session.query(SyncRun).one()
+        assert run.state == "failed" and "not reachable" in (run.message or "")
+    log = client.get("/integrations/fortnox/log").get_data(as_text=True)
+    assert "not reachable" in log
+    response = client.post("/integrations/fortnox/accounts/refresh",
+                           data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
