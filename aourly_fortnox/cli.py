@@ -112,6 +112,16 @@ def backfill(company: str) -> None:
     click.echo(f"{count} item(s) recorded for Fortnox.")
 
 
+@fortnox_cli.command("reconcile")
+@with_appcontext
+def reconcile() -> None:
+    """Re-enqueue every unfinished run whose job is gone or ended (the database is the truth)."""
+    from .reconcile import reconcile_runs
+
+    count = reconcile_runs()
+    click.echo(f"{count} run(s) handed to a new job.")
+
+
 @fortnox_cli.command("rotate-keys")
 @with_appcontext
 def rotate_keys() -> None:

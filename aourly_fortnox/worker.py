@@ -68,6 +68,9 @@ def run_tick() -> dict[str, int]:
                 done["expired"] += 1
             except FortnoxError as exc:
                 log.warning("Keep-alive for company %s failed: %s", company_id, exc.reason)
+    from .reconcile import reconcile_runs
+
+    done["reconciled"] = reconcile_runs()
     session().expire_all()
     return done
 

@@ -84,3 +84,43 @@ def test_import_runs_on_the_worker_and_the_card_polls_until_done(
         assert db.session.query(WorkerHeartbeat).count() == 1
         conn = get_connection("acme")
         assert conn is not None and conn.last_sync_at is not None
+
+
+def test_reconcile_hands_a_run_whose_job_was_lost_to_a_new_job(
+    sandbox: Any, tmp_path: Path, queue_names: tuple[str, str]
+) -> None:
+    from aourly_fortnox.models import SyncRun
+
+    config = {
+        "AOURLY_FORTNOX_QUEUE_IS_ASYNC": True,
+        "AOURLY_FORTNOX_QUEUE_NAME": queue_names[0],
+        "AOURLY_FORTNOX_BACKFILL_QUEUE_NAME": queue_names[1],
+        "AOURLY_FORTNOX_LEASE_SECONDS": 0,
+    }
+    app = sandbox_host(sandbox, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'r.db'}",
+                       **config)
+    client = app.test_client()
+    login(client)
+    assert connect(client).status_code == 303
+    r = redis.Redis.from_url(REDIS_URL)
+    with app.app_context():
+        run = state(app).db.session.query(SyncRun).one()
+        lost_job = run.job_id
+    # Redis lost the job (restart without persistence): the run would say "Syncing" for ever.
+    r.delete(f"rq:job:{lost_job}")
+    r.delete(f"rq:queue:{queue_names[0]}")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["fortnox", "reconcile"])
+    assert "1 run(s) handed to a new job" in result.output
+    assert "0 run(s)" in runner.invoke(args=["fortnox", "reconcile"]).output  # no flood
+    with app.app_context():
+        run = state(app).db.session.query(SyncRun).one()
+        assert run.job_id != lost_job and run.state == "queued"
+    from rq import Queue, SimpleWorker
+
+    with app.app_context():  # what `flask fortnox worker` gives its jobs
+        SimpleWorker([Queue(queue_names[0], connection=r)], connection=r).work(burst=True)
+    r.close()
+    with app.app_context():
+        state(app).db.session.expire_all()
+        assert state(app).db.session.query(SyncRun).one().state == "finished"

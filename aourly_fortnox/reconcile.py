@@ -1,0 +1,72 @@
+"""The reconcile sweep: the database says what must happen, RQ only carries it.
+
+A run whose job is gone from Redis (Redis restarted, the job was dropped) or ended without
+finishing the run (a worker killed with its work-horse) would otherwise show "Syncing…" for
+ever. The sweep hands such runs to a fresh job. It runs from `flask fortnox reconcile` and from
+the periodic tick; a run younger than a lease is left alone (its job may just not have
+started yet). Outbox records join the sweep when the sync engine lands.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .extension import state
+from .models import SyncRun, utcnow
+from .queries import session
+from .queue import QueueUnavailable, enqueue, redis_or_none
+
+log = logging.getLogger("aourly_fortnox.reconcile")
+
+#: RQ job states in which the job will still run (or is running) the run it carries.
+LIVE_JOB_STATES = {"queued", "started", "deferred", "scheduled", "created", "ready_to_enqueue"}
+
+
+def _job_alive(job_id: str | None) -> bool:
+    if not job_id:
+        return False
+    redis = redis_or_none()
+    if redis is None:
+        return False
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        status = Job.fetch(job_id, connection=redis).get_status(refresh=False)
+    except NoSuchJobError:
+        return False
+    return status is not None and str(getattr(status, "value", status)) in LIVE_JOB_STATES
+
+
+def reconcile_runs() -> int:
+    """Re-enqueue every unfinished run whose job is gone. Returns how many."""
+    if not state().settings.queue_is_async:
+        return 0  # inline jobs finish inside the request that started them
+    from .jobs import run_import
+
+    grace = utcnow() - timedelta(seconds=int(state().settings.lease_seconds))
+    db_session = session()
+    stuck = [
+        run
+        for run in db_session.execute(
+            select(SyncRun).where(
+                SyncRun.state.in_(("queued", "running")), SyncRun.created_at < grace
+            )
+        ).scalars()
+        if not _job_alive(run.job_id)
+    ]
+    handed = 0
+    for run in stuck:
+        try:
+            run.job_id = enqueue(run_import, run.company_id, run.id)
+        except QueueUnavailable:
+            break  # Redis is down: the next sweep tries again
+        run.state = "queued"
+        run.message = "Started again: the job that carried it was lost."
+        handed += 1
+        db_session.commit()
+        log.warning("Re-enqueued %s run %s of company %s", run.kind, run.id, run.company_id)
+    return handed
