@@ -8,6 +8,7 @@ none was seen for ``AOURLY_FORTNOX_HEARTBEAT_STALE_AFTER`` seconds.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -109,6 +110,14 @@ def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> 
     from rq.worker import DequeueStrategy
 
     name = worker_name()
+    db = state(app).db
+    # RQ forks a work-horse per job: pooled database connections must not cross the fork
+    # (SQLAlchemy's advice: dispose in the child without closing the parent's sockets).
+    def forget_parent_connections() -> None:
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget_parent_connections)
     stop = threading.Event()
     ticker = None
     if with_scheduler:
