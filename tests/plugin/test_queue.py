@@ -35,10 +35,17 @@ def queue_names() -> Any:
     r.close()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'queue.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
 def test_import_runs_on_the_worker_and_the_card_polls_until_done(
-    sandbox: Any, tmp_path: Path, queue_names: tuple[str, str]
+    sandbox: Any, tmp_path: Path, queue_names: tuple[str, str], database_url: str
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'queue.db'}"
+    db_url = database_url
     config = {
         "AOURLY_FORTNOX_QUEUE_IS_ASYNC": True,
         "AOURLY_FORTNOX_QUEUE_NAME": queue_names[0],
@@ -84,6 +91,8 @@ def test_import_runs_on_the_worker_and_the_card_polls_until_done(
         assert db.session.query(WorkerHeartbeat).count() == 1
         conn = get_connection("acme")
         assert conn is not None and conn.last_sync_at is not None
+        db.session.remove()
+        db.engine.dispose()  # PostgreSQL: close our connections before the database is dropped
 
 
 def test_reconcile_hands_a_run_whose_job_was_lost_to_a_new_job(
