@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 SANDBOX_PORT ?= 8765
 
-.PHONY: demo test lint typecheck pytest bench test-faults services clean
+.PHONY: demo test lint typecheck pytest bench services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
