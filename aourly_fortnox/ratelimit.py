@@ -132,7 +132,44 @@ return 0
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
-class RedisRateLimiter:
+class _SlidingWindow:
+    """What both limiters share: settings, the wait loop, the 429 pause length."""
+
+    def __init__(
+        self,
+        limit: int,
+        period: float,
+        max_wait: float,
+        pause_on_429: float | None,
+        in_flight: float,
+    ) -> None:
+        if limit < 1 or not period > 0:
+            raise ValueError("limit must be at least 1 and period above 0")
+        self.limit = limit
+        self.period = period
+        self.max_wait = max_wait
+        self.pause_on_429 = period if pause_on_429 is None else pause_on_429
+        self.in_flight = in_flight
+
+    def _try(self, key: str, ticket: str) -> float:
+        """Admit ``ticket`` (0) or say how many seconds to wait before trying again."""
+        raise NotImplementedError
+
+    def acquire(self, key: str) -> str:
+        """Block until a request for ``key`` may be sent; RateLimited after ``max_wait``."""
+        ticket = uuid.uuid4().hex
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            wait = self._try(key, ticket)
+            if wait <= 0:
+                return ticket
+            _sleep_or_give_up(wait, deadline)
+
+    def _pause(self, retry_after: float | None) -> float:
+        return self.pause_on_429 if retry_after is None else max(0.0, retry_after)
+
+
+class RedisRateLimiter(_SlidingWindow):
     """A sliding-window limiter in Redis, shared by all processes using the same prefix.
 
     ``max_wait``: an acquire that would have to wait longer raises :class:`RateLimited`
@@ -155,15 +192,9 @@ class RedisRateLimiter:
         pause_on_429: float | None = None,
         in_flight: float = 60.0,
     ) -> None:
-        if limit < 1 or not period > 0:
-            raise ValueError("limit must be at least 1 and period above 0")
+        super().__init__(limit, period, max_wait, pause_on_429, in_flight)
         self.redis = redis
-        self.limit = limit
-        self.period = period
         self.prefix = prefix
-        self.max_wait = max_wait
-        self.pause_on_429 = period if pause_on_429 is None else pause_on_429
-        self.in_flight = in_flight
         self._acquire = redis.register_script(_ACQUIRE_LUA)
         self._finished = redis.register_script(_FINISHED_LUA)
         self._note_429 = redis.register_script(_NOTE_429_LUA)
@@ -176,24 +207,17 @@ class RedisRateLimiter:
         base = f"{self.prefix}{{{key}}}"
         return base, base + ":blocked"
 
-    def acquire(self, key: str) -> str:
-        """Block until a request for ``key`` may be sent; RateLimited after ``max_wait``."""
-        window, blocked = self.keys(key)
-        ticket = uuid.uuid4().hex
+    def _try(self, key: str, ticket: str) -> float:
         args = [self.limit, _us(self.period), ticket, _us(self.in_flight),
                 _us(self.period / self.limit)]
-        deadline = time.monotonic() + self.max_wait
-        while True:
-            try:
-                wait_us = int(self._acquire(keys=[window, blocked], args=args))
-            except _REDIS_DOWN as exc:
-                # Without the shared window nobody may send: retry the job later.
-                raise TransientError(
-                    reason=f"The rate limiter's Redis is unavailable ({type(exc).__name__})."
-                ) from None
-            if wait_us <= 0:
-                return ticket
-            _sleep_or_give_up(wait_us / 1_000_000, deadline)
+        try:
+            wait_us = int(self._acquire(keys=list(self.keys(key)), args=args))
+        except _REDIS_DOWN as exc:
+            # Without the shared window nobody may send: retry the job later.
+            raise TransientError(
+                reason=f"The rate limiter's Redis is unavailable ({type(exc).__name__})."
+            ) from None
+        return max(0, wait_us) / 1_000_000
 
     def finished(self, key: str, ticket: str) -> None:
         """The answer arrived: the request counts for one period from now."""
@@ -204,7 +228,7 @@ class RedisRateLimiter:
 
     def note_429(self, key: str, retry_after: float | None = None) -> None:
         """Pause every process for ``key``: ``retry_after`` seconds, else ``pause_on_429``."""
-        pause = self.pause_on_429 if retry_after is None else max(0.0, retry_after)
+        pause = self._pause(retry_after)
         try:
             self._note_429(keys=[self.keys(key)[1]], args=[_us(pause)])
         except _REDIS_DOWN:
@@ -213,7 +237,7 @@ class RedisRateLimiter:
         log.warning("Fortnox answered 429 for %s; pausing %.1f s", key, pause)
 
 
-class LocalRateLimiter:
+class LocalRateLimiter(_SlidingWindow):
     """The same sliding window, in this process's memory only (tests, the naive baseline).
 
     Each process using one believes it has the whole budget, which is exactly why workers in
@@ -229,13 +253,7 @@ class LocalRateLimiter:
         pause_on_429: float | None = None,
         in_flight: float = 60.0,
     ) -> None:
-        if limit < 1 or not period > 0:
-            raise ValueError("limit must be at least 1 and period above 0")
-        self.limit = limit
-        self.period = period
-        self.max_wait = max_wait
-        self.pause_on_429 = period if pause_on_429 is None else pause_on_429
-        self.in_flight = in_flight
+        super().__init__(limit, period, max_wait, pause_on_429, in_flight)
         self._windows: dict[str, dict[str, float]] = {}  # key -> ticket -> score
         self._blocked: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -260,16 +278,6 @@ class LocalRateLimiter:
                 return self.period / self.limit
             return max(oldest + self.period - now, 1e-6)
 
-    def acquire(self, key: str) -> str:
-        """Block until a request for ``key`` may be sent; RateLimited after ``max_wait``."""
-        ticket = uuid.uuid4().hex
-        deadline = time.monotonic() + self.max_wait
-        while True:
-            wait = self._try(key, ticket)
-            if wait <= 0:
-                return ticket
-            _sleep_or_give_up(wait, deadline)
-
     def finished(self, key: str, ticket: str) -> None:
         """The answer arrived: the request counts for one period from now."""
         with self._lock:
@@ -279,7 +287,7 @@ class LocalRateLimiter:
 
     def note_429(self, key: str, retry_after: float | None = None) -> None:
         """Pause callers for ``key`` in this process."""
-        pause = self.pause_on_429 if retry_after is None else max(0.0, retry_after)
+        pause = self._pause(retry_after)
         with self._lock:
             until = time.monotonic() + pause
             self._blocked[key] = max(self._blocked.get(key, 0.0), until)
