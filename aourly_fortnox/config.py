@@ -45,16 +45,13 @@ DEFAULTS: dict[str, Any] = {
     # The periodic tick (keep-alive, scheduled sync, reconcile sweep), guarded by a Redis lock.
     "TICK_INTERVAL": 60,
     "SCHEDULED_SYNC_INTERVAL": 3600,
+    # A queued run younger than this is never re-enqueued by the reconcile sweep.
     "LEASE_SECONDS": 120,
-    "BACKOFF_BASE": 30.0,
-    "BACKOFF_CAP": 3600.0,
-    "MAX_ATTEMPTS": 8,
     "HEARTBEAT_INTERVAL": 30,
     # The card warns "Automatic sync is not running" when no worker was seen for this long.
     "HEARTBEAT_STALE_AFTER": 600,
     # The Integrations card polls while something runs.
     "POLL_INTERVAL": 2,
-    "CUSTOMER_NUMBER_PREFIX": "AOU",
     "TIMEZONE": "Europe/Stockholm",
 }
 

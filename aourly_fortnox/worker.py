@@ -13,14 +13,14 @@ import socket
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .extension import state
-from .models import Connection, ConnectionStatus, WorkerHeartbeat, utcnow
+from .models import Connection, ConnectionStatus, SyncRun, WorkerHeartbeat, utcnow
 from .queries import session
 from .queue import queue, require_redis
 
@@ -42,7 +42,8 @@ def write_heartbeat(name: str) -> None:
 
 
 def run_tick() -> dict[str, int]:
-    """One round of periodic work. Safe to run at any time, from any process."""
+    """One round of periodic work: expiry and keep-alive, scheduled syncs, the reconcile
+    sweep. Safe to run at any time, from any process."""
     settings = state().settings
     from .connection import DatabaseTokenStore, client_for
     from .errors import AuthorizationExpired, FortnoxError
@@ -69,11 +70,42 @@ def run_tick() -> dict[str, int]:
                 done["expired"] += 1
             except FortnoxError as exc:
                 log.warning("Keep-alive for company %s failed: %s", company_id, exc.reason)
+    done["scheduled"] = schedule_syncs(now)
     from .reconcile import reconcile_runs
 
     done["reconciled"] = reconcile_runs()
     session().expire_all()
     return done
+
+
+def schedule_syncs(now: datetime) -> int:
+    """Start a scheduled sync for every connected company whose last run is older than
+    ``AOURLY_FORTNOX_SCHEDULED_SYNC_INTERVAL``. Disconnected and expired companies get none."""
+    from .outbox import enqueue_import
+    from .queue import QueueUnavailable
+
+    due_before = now - timedelta(seconds=int(state().settings.scheduled_sync_interval))
+    last_run = (
+        select(SyncRun.company_id, func.max(SyncRun.created_at).label("last"))
+        .group_by(SyncRun.company_id)
+        .subquery()
+    )
+    due = session().execute(
+        select(Connection.company_id)
+        .outerjoin(last_run, last_run.c.company_id == Connection.company_id)
+        .where(
+            Connection.status == ConnectionStatus.CONNECTED,
+            (last_run.c.last.is_(None)) | (last_run.c.last < due_before),
+        )
+    ).scalars()
+    started = 0
+    for company_id in list(due):
+        try:
+            enqueue_import(company_id, kind="sync")
+        except QueueUnavailable:
+            break  # the next tick tries again
+        started += 1
+    return started
 
 
 def tick_if_due(worker_name: str) -> bool:

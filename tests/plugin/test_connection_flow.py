@@ -445,3 +445,28 @@ def test_card_warns_before_the_next_year_breaks_a_sync(
     card = client.get("/integrations/fortnox/status").get_data(as_text=True)
     assert f"Account 3002 is inactive in financial year {next_year}-01-01" in card
     assert "Mapping complete" in card  # today's year is fine: a warning, not an error
+
+
+def test_the_tick_runs_scheduled_syncs_for_connected_companies_only(sandbox: Any) -> None:
+    from aourly_fortnox.models import SyncRun
+    from aourly_fortnox.worker import run_tick
+
+    app = sandbox_host(sandbox, AOURLY_FORTNOX_SCHEDULED_SYNC_INTERVAL=0)
+    acme, globex = app.test_client(), app.test_client()
+    login(acme)
+    login(globex, "globex-owner", "globex")
+    assert connect(acme).status_code == 303
+    second = companies(sandbox)[1]["DatabaseNumber"]
+    assert connect(globex, database_number=second).status_code == 303
+    globex.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(globex)})
+    with app.app_context():
+        assert run_tick()["scheduled"] == 1
+        runs = state(app).db.session.query(SyncRun).order_by(SyncRun.id).all()
+        assert [(r.company_id, r.kind, r.state) for r in runs][-1] == ("acme", "sync", "finished")
+        assert [r.company_id for r in runs].count("globex") == 1  # its connect import only
+    app = sandbox_host(sandbox)  # the default interval: an hour
+    client = app.test_client()
+    login(client)
+    assert connect(client).status_code == 303
+    with app.app_context():
+        assert run_tick()["scheduled"] == 0
