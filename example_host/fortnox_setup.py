@@ -14,10 +14,11 @@ from flask import Flask
 from flask_login import current_user
 
 from aourly_fortnox import FortnoxIntegration
+from aourly_fortnox.signals import connection_expired
 
 from .adapter import ExampleHostAdapter
 from .extensions import db
-from .models import Membership, Role
+from .models import Membership, Role, User
 from .tenancy import current_company_id
 
 log = logging.getLogger("example_host")
@@ -77,3 +78,18 @@ def _is_member(user: Any, company_id: str) -> bool:
 
 
 fortnox.register_mapping_key("performer_costs", "Performer costs", 4600)
+
+
+@connection_expired.connect
+def _tell_the_owners(app: Flask, company_id: str, reason: str, **_: Any) -> None:
+    """What a real host would e-mail; the example host logs the e-mail it would send."""
+    owners = db.session.execute(
+        db.select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.company_id == company_id, Membership.role == Role.OWNER)
+    ).scalars()
+    for email in owners:
+        log.warning(
+            "E-mail to %s: Your Fortnox connection has expired (%s). Open Integrations and "
+            "click Reconnect; nothing is lost meanwhile.", email, reason,
+        )
