@@ -46,7 +46,10 @@ def _login_response() -> BaseResponse:
 
         target = "/"
         if manager is not None and manager.login_view:
-            target = login_url(manager.login_view, next_url=request.referrer or request.url)
+            # Back to the page the person was on (ours only), not to the partial.
+            referrer = request.referrer or ""
+            back = referrer if referrer.startswith(request.host_url) else request.url
+            target = login_url(manager.login_view, next_url=back)
         response = Response("Please log in.", status=401)
         response.headers["HX-Redirect"] = target
         return response

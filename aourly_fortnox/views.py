@@ -192,7 +192,7 @@ def create_blueprint() -> Blueprint:
         flash(message, category)
         if is_htmx():
             return status()
-        return redirect_to(request.referrer or url_for(".mapping_page"))
+        return redirect_to(url_for(".mapping_page"))
 
     # -- Sync log ------------------------------------------------------------------------
     @bp.get("/fortnox/log")
