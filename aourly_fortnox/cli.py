@@ -74,7 +74,10 @@ def status(company: str | None) -> None:
         query = query.where(Connection.company_id == company)
     rows = list(session().execute(query).scalars())
     if not rows:
-        click.echo(f"{company or 'No company'}: not connected")
+        counts = record_counts(company) if company else {}
+        waiting = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        suffix = f"; {waiting}" if waiting else ""
+        click.echo(f"{company or 'No company'}: not connected{suffix}")
         return
     for conn in rows:
         counts = record_counts(conn.company_id)
