@@ -59,24 +59,29 @@ def record_push(
 
 
 def backfill(company_id: str) -> int:
-    """Record every sent invoice (and its customer) and every host voucher."""
+    """Record every sent invoice (and its customer) and every host voucher; returns how many
+    items (customers included) were recorded."""
     from .extension import state
 
     adapter = state().adapter
     if adapter is None:
         return 0
-    count = 0
+    recorded: set[tuple[str, str]] = set()
+
+    def record(object_type: str, object_id: str) -> None:
+        if (object_type, object_id) not in recorded:
+            record_push(company_id, object_type, object_id)
+            recorded.add((object_type, object_id))
+
     for invoice_id in adapter.sent_invoice_ids(company_id):
         invoice = adapter.get_invoice(company_id, str(invoice_id))
         if invoice is not None:
-            record_push(company_id, "customer", invoice.customer_id)
-        record_push(company_id, "invoice", str(invoice_id))
-        count += 1
+            record("customer", invoice.customer_id)  # a customer goes before its invoices
+        record("invoice", str(invoice_id))
     for voucher_id in adapter.voucher_ids(company_id):
-        record_push(company_id, "voucher", str(voucher_id))
-        count += 1
+        record("voucher", str(voucher_id))
     session().commit()  # backfill is its own unit of work (CLI or host API)
-    return count
+    return len(recorded)
 
 
 def sync_states(company_id: str, object_type: str, object_ids: list[str]) -> dict[str, str]:

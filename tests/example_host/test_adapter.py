@@ -79,8 +79,17 @@ def test_ids_for_backfill_are_strings_of_this_company_only(ctx: ExampleHostAdapt
 def test_backfill_hands_every_sent_invoice_and_payout_to_the_plugin(
     ctx: ExampleHostAdapter,
 ) -> None:
-    expected = len(list(ctx.sent_invoice_ids("acme"))) + len(list(ctx.voucher_ids("acme")))
+    invoices = list(ctx.sent_invoice_ids("acme"))
+    customers = {ctx.get_invoice("acme", i).customer_id for i in invoices}  # type: ignore[union-attr]
+    expected = len(invoices) + len(customers) + len(list(ctx.voucher_ids("acme")))
     assert fortnox.backfill("acme") == expected
+    from aourly_fortnox.models import SyncRecord
+
+    recorded = db.session.scalars(
+        db.select(SyncRecord.object_id).where(SyncRecord.object_type == "customer")
+    ).all()
+    assert set(recorded) == customers and len(recorded) == len(customers)
+
 
 
 def test_the_host_registered_its_mapping_key() -> None:
