@@ -43,6 +43,8 @@ def init_fortnox(app: Flask) -> None:
             "separately started `flask fortnox worker` needs REDIS_URL to see them."
         )
     fortnox.init_app(app, db=db, adapter=ExampleHostAdapter(), redis=redis)
+    # Only this app's expiries: other apps in the process (tests) have their own owners.
+    connection_expired.connect(_tell_the_owners, sender=app)
     app.extensions.setdefault(HOST_STATE_KEY, {})["embedded_redis"] = redis
 
 
@@ -80,7 +82,6 @@ def _is_member(user: Any, company_id: str) -> bool:
 fortnox.register_mapping_key("performer_costs", "Performer costs", 4600)
 
 
-@connection_expired.connect
 def _tell_the_owners(app: Flask, company_id: str, reason: str, **_: Any) -> None:
     """What a real host would e-mail; the example host logs the e-mail it would send."""
     owners = db.session.execute(
