@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
 from .extension import state
+from .i18n import gettext as _
 
 log = logging.getLogger("aourly_fortnox")
 
@@ -50,7 +51,7 @@ def _login_response() -> BaseResponse:
             referrer = request.referrer or ""
             back = referrer if referrer.startswith(request.host_url) else request.url
             target = login_url(manager.login_view, next_url=back)
-        response = Response("Please log in.", status=401)
+        response = Response(_("Please log in."), status=401)
         response.headers["HX-Redirect"] = target
         return response
     if manager is None:
@@ -101,5 +102,6 @@ def check_csrf() -> None:
         validate_csrf(token)
     except Exception as exc:  # ValidationError: missing, expired or wrong token
         raise CSRFError(
-            "The form has expired or was not sent from this site. Reload the page and try again."
+            _("The form has expired or was not sent from this site. Reload the page and try "
+              "again.")
         ) from exc

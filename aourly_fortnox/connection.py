@@ -16,6 +16,7 @@ from . import signals
 from .client import FortnoxClient
 from .errors import FortnoxError
 from .extension import state
+from .i18n import N_
 from .models import Connection, ConnectionStatus, utcnow
 from .oauth import FortnoxOAuth, TokenSet
 from .queries import get_connection, session
@@ -167,7 +168,7 @@ class DatabaseTokenStore:
         if refresh_expires is not None and refresh_expires <= utcnow():
             # Past Fortnox's 45 days: only the owner's consent renews it.
             refresh = cipher.decrypt(row.refresh_token_enc)
-            self.mark_expired(refresh, "The Fortnox authorization ran out after 45 days.")
+            self.mark_expired(refresh, N_("The Fortnox authorization ran out after 45 days."))
             return None
         access_expires = _aware(row.access_expires_at)
         return TokenSet(
@@ -200,7 +201,7 @@ class DatabaseTokenStore:
         return self._compare_and_set(old_refresh_token, values)
 
     def mark_expired(self, refused_refresh_token: str, reason: str | None = None) -> None:
-        reason = reason or (
+        reason = reason or N_(
             "Fortnox no longer accepts Aourly's authorization (it was revoked, used elsewhere "
             "or ran out)."
         )

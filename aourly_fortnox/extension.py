@@ -75,6 +75,7 @@ class FortnoxIntegration:
         self._company_loader: CompanyLoader | None = None
         self._owner_check: UserCompanyCheck | None = None
         self._member_check: UserCompanyCheck | None = None
+        self._locale_loader: Callable[[], str | None] | None = None
         self._host_mapping_keys: dict[str, MappingKeyInfo] = {}
         self._default_adapter = adapter
         if app is not None:
@@ -129,6 +130,14 @@ class FortnoxIntegration:
         """Optional ``(user, company_id) -> bool``: a non-member gets 404 instead of 403."""
         self._member_check = func
         return func
+
+    def locale_loader(self, func: Callable[[], str | None]) -> Callable[[], str | None]:
+        """Optional: the owner's language for the plugin's pages ("sv" or "en")."""
+        self._locale_loader = func
+        return func
+
+    def locale(self) -> str | None:
+        return self._locale_loader() if self._locale_loader else None
 
     def register_mapping_key(
         self, key: str, label: str, default_account: int | None = None

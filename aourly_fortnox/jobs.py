@@ -10,6 +10,7 @@ from sqlalchemy import select
 from . import signals
 from .connection import client_for, read_company
 from .errors import AuthorizationExpired, FortnoxError
+from .i18n import N_
 from .importer import (
     import_accounts,
     import_financial_years,
@@ -33,7 +34,7 @@ def run_import(company_id: str, run_id: int) -> None:
     if run is None:
         return
     if conn is None or conn.status != ConnectionStatus.CONNECTED or conn.database_number is None:
-        _finish(run, "failed", "Fortnox is not connected.")
+        _finish(run, "failed", N_("Fortnox is not connected."))
         return
     run.state, run.started_at = "running", utcnow()
     db_session.commit()
@@ -43,7 +44,7 @@ def run_import(company_id: str, run_id: int) -> None:
         company = read_company(client)
         if company.database_number != db_number:
             # The token now answers for another company: never import it into this one.
-            _finish(run, "failed", "Fortnox answered for a different company; reconnect.")
+            _finish(run, "failed", N_("Fortnox answered for a different company; reconnect."))
             return
         conn.fortnox_company_name = company.name
         conn.organisation_number = company.organisation_number
@@ -67,7 +68,7 @@ def run_import(company_id: str, run_id: int) -> None:
     except AuthorizationExpired:
         db_session.rollback()
         _finish(db_session.get(SyncRun, run_id), "failed",
-                "The Fortnox authorization has expired; reconnect to continue.")
+                N_("The Fortnox authorization has expired; reconnect to continue."))
     except FortnoxError as exc:
         db_session.rollback()
         log.warning("Import for company %s failed: %s", company_id, exc.reason)

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from .extension import state
+from .i18n import N_, ngettext
+from .i18n import gettext as _
 from .models import Account, AccountMapping, FinancialYear, PredefinedAccount, utcnow
 from .queries import get_connection, session
 
@@ -38,31 +40,32 @@ class KeySpec:
 
 SALES = (3000, 3999)
 BUILTIN_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("sales_25", "Sales 25 %", 3001, ("SALES_25_SE", "SALES"), ("MP1",), SALES,
-            "Domestic sales with 25 % VAT."),
-    KeySpec("sales_12", "Sales 12 %", 3002, ("SALES_12_SE",), ("MP2",), SALES,
-            "Domestic sales with 12 % VAT."),
-    KeySpec("sales_6", "Sales 6 %", 3003, ("SALES_6_SE",), ("MP3",), SALES,
-            "Domestic sales with 6 % VAT."),
-    KeySpec("sales_0", "Sales 0 % / exempt", 3004, ("SALES_0_SE",), ("MF", "MP0"), SALES,
-            "Domestic sales without VAT."),
-    KeySpec("sales_eu", "Sales EU (reverse charge)", 3108, ("SALESEUREV",), (), SALES,
-            "Sales to businesses in other EU countries; the buyer accounts for VAT."),
-    KeySpec("sales_export", "Sales export", 3105, ("SALESEXPORT",), (), SALES,
-            "Sales to customers outside the EU."),
-    KeySpec("bank", "Bank", 1930, ("BG",), (), (1900, 1999), "Where payouts are paid from."),
-    KeySpec("receivables", "Accounts receivable", 1510, ("CUSTCLAIM",), (), (1500, 1599),
-            "Customer receivables on vouchers."),
-    KeySpec("rounding", "Rounding (öresavrundning)", 3740, ("ROUNDOFF",), (), (3000, 8999),
-            "Rounding of invoice totals to whole kronor."),
+    KeySpec("sales_25", N_("Sales 25 %"), 3001, ("SALES_25_SE", "SALES"), ("MP1",), SALES,
+            N_("Domestic sales with 25 % VAT.")),
+    KeySpec("sales_12", N_("Sales 12 %"), 3002, ("SALES_12_SE",), ("MP2",), SALES,
+            N_("Domestic sales with 12 % VAT.")),
+    KeySpec("sales_6", N_("Sales 6 %"), 3003, ("SALES_6_SE",), ("MP3",), SALES,
+            N_("Domestic sales with 6 % VAT.")),
+    KeySpec("sales_0", N_("Sales 0 % / exempt"), 3004, ("SALES_0_SE",), ("MF", "MP0"), SALES,
+            N_("Domestic sales without VAT.")),
+    KeySpec("sales_eu", N_("Sales EU (reverse charge)"), 3108, ("SALESEUREV",), (), SALES,
+            N_("Sales to businesses in other EU countries; the buyer accounts for VAT.")),
+    KeySpec("sales_export", N_("Sales export"), 3105, ("SALESEXPORT",), (), SALES,
+            N_("Sales to customers outside the EU.")),
+    KeySpec("bank", N_("Bank"), 1930, ("BG",), (), (1900, 1999),
+            N_("Where payouts are paid from.")),
+    KeySpec("receivables", N_("Accounts receivable"), 1510, ("CUSTCLAIM",), (), (1500, 1599),
+            N_("Customer receivables on vouchers.")),
+    KeySpec("rounding", N_("Rounding (öresavrundning)"), 3740, ("ROUNDOFF",), (), (3000, 8999),
+            N_("Rounding of invoice totals to whole kronor.")),
 )
 
 #: Fortnox's own predefined accounts that invoices use whatever we map (shown read-only).
 READ_ONLY_PREDEFINED: tuple[tuple[str, str, int], ...] = (
-    ("OUTVAT_MP1", "Output VAT 25 %", 2611),
-    ("OUTVAT_MP2", "Output VAT 12 %", 2621),
-    ("OUTVAT_MP3", "Output VAT 6 %", 2631),
-    ("CUSTCLAIM", "Accounts receivable on invoices", 1510),
+    ("OUTVAT_MP1", N_("Output VAT 25 %"), 2611),
+    ("OUTVAT_MP2", N_("Output VAT 12 %"), 2621),
+    ("OUTVAT_MP3", N_("Output VAT 6 %"), 2631),
+    ("CUSTCLAIM", N_("Accounts receivable on invoices"), 1510),
 )
 
 
@@ -147,37 +150,47 @@ def _year_label(year: FinancialYear) -> str:
 def check_value(spec: KeySpec, raw: str, chart: Chart) -> FieldCheck:
     """Check one key's account against the chart. Empty means "not mapped" (no error)."""
     value = (raw or "").strip()
-    result = FieldCheck(spec.key, spec.label, value, help=spec.help)
+    label = _(spec.label)
+    result = FieldCheck(spec.key, label, value, help=_(spec.help) if spec.help else "")
     if not value:
         return result
     if not value.isdigit() or len(value) != 4:
-        result.errors.append(f"“{value}” is not an account number (four digits, e.g. 3001).")
+        result.errors.append(
+            _("“%(value)s” is not an account number (four digits, e.g. 3001).", value=value)
+        )
         return result
     number = int(value)
     if chart.current_year is None:
         result.errors.append(
-            "No imported financial year covers today: refresh the chart after creating the "
-            "year in Fortnox."
+            _("No imported financial year covers today: refresh the chart after creating the "
+              "year in Fortnox.")
         )
         return result
     account = chart.current_accounts().get(number)
     year = _year_label(chart.current_year)
     if account is None:
-        result.errors.append(f"Account {number} does not exist in the chart for {year}.")
+        result.errors.append(
+            _("Account %(number)s does not exist in the chart for %(year)s.",
+              number=number, year=year)
+        )
         return result
     result.account = account
     if not account.active:
-        result.errors.append(f"Account {number} ({account.description}) is inactive in {year}.")
+        result.errors.append(
+            _("Account %(number)s (%(name)s) is inactive in %(year)s.",
+              number=number, name=account.description, year=year)
+        )
     if spec.vat_codes and account.vat_code and account.vat_code not in spec.vat_codes:
         result.errors.append(
-            f"Account {number} has VAT code {account.vat_code}, which does not fit "
-            f"{spec.label} (expected {' or '.join(spec.vat_codes)})."
+            _("Account %(number)s has VAT code %(code)s, which does not fit %(label)s "
+              "(expected %(expected)s).", number=number, code=account.vat_code, label=label,
+              expected=_(" or ").join(spec.vat_codes))
         )
     if spec.expected_range and not spec.expected_range[0] <= number <= spec.expected_range[1]:
         low, high = spec.expected_range
         result.warnings.append(
-            f"{spec.label} is usually an account between {low} and {high}; check with your "
-            "accountant."
+            _("%(label)s is usually an account between %(low)s and %(high)s; check with your "
+              "accountant.", label=label, low=low, high=high)
         )
     for other in chart.years:
         if other is chart.current_year:
@@ -185,11 +198,13 @@ def check_value(spec: KeySpec, raw: str, chart: Chart) -> FieldCheck:
         other_account = chart.accounts.get(other.fortnox_id, {}).get(number)
         if other_account is None:
             result.warnings.append(
-                f"Account {number} is missing in financial year {_year_label(other)}."
+                _("Account %(number)s is missing in financial year %(year)s.",
+                  number=number, year=_year_label(other))
             )
         elif not other_account.active:
             result.warnings.append(
-                f"Account {number} is inactive in financial year {_year_label(other)}."
+                _("Account %(number)s is inactive in financial year %(year)s.",
+                  number=number, year=_year_label(other))
             )
     return result
 
@@ -207,7 +222,7 @@ def check_field(company_id: str, key: str, raw: str) -> FieldCheck:
     """Inline validation of one field (htmx, as the owner picks an account)."""
     spec = next((s for s in key_specs() if s.key == key), None)
     if spec is None:
-        return FieldCheck(key, key, raw, errors=["Unknown mapping key."])
+        return FieldCheck(key, key, raw, errors=[_("Unknown mapping key.")])
     return check_value(spec, raw, load_chart(company_id))
 
 
@@ -275,16 +290,17 @@ def build_view(company_id: str, values: Mapping[str, str] | None = None) -> Mapp
         number = chart.predefined.get(name)
         warning = None
         if number is not None and number != bas:
-            warning = f"Differs from BAS ({bas})."
+            warning = _("Differs from BAS (%(bas)s).", bas=bas)
         if (
             name == "CUSTCLAIM" and number is not None and receivables and receivables.value
             and receivables.value != str(number)
         ):
-            warning = (
-                f"Invoices book receivables on {number} in Fortnox, but vouchers use "
-                f"{receivables.value} (your Accounts receivable mapping)."
+            warning = _(
+                "Invoices book receivables on %(number)s in Fortnox, but vouchers use "
+                "%(ours)s (your Accounts receivable mapping).",
+                number=number, ours=receivables.value,
             )
-        predefined.append(PredefinedRow(name, label, number, warning))
+        predefined.append(PredefinedRow(name, _(label), number, warning))
     conn = get_connection(company_id)
     return MappingView(
         fields=fields,
@@ -330,7 +346,7 @@ def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
     """Validate the whole form against the chart; save only if no field has an error."""
     view = build_view(company_id, values=form)
     if not view.connected:
-        return SaveResult(False, view, "Connect Fortnox first.")
+        return SaveResult(False, view, _("Connect Fortnox first."))
     if view.invalid:
         return SaveResult(False, view)
     stored = stored_mappings(company_id)
@@ -354,9 +370,9 @@ def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
     db_session.commit()
     fresh = build_view(company_id)
     if fresh.complete:
-        message = "Account mapping saved. The mapping is complete."
+        message = _("Account mapping saved. The mapping is complete.")
     else:
-        message = f"Account mapping saved. {summary_text(fresh)}"
+        message = _("Account mapping saved. %(summary)s", summary=summary_text(fresh))
     return SaveResult(True, fresh, message)
 
 
@@ -366,15 +382,15 @@ def summary_text(view: MappingView) -> str:
         return ""
     parts = []
     if view.missing:
-        n = len(view.missing)
-        parts.append(f"Mapping incomplete: {n} account{'s' if n != 1 else ''} missing")
+        parts.append(ngettext("Mapping incomplete: %(num)s account missing",
+                              "Mapping incomplete: %(num)s accounts missing", len(view.missing)))
     if view.invalid:
-        n = len(view.invalid)
-        parts.append(f"{n} mapped account{'s are' if n != 1 else ' is'} not valid")
+        parts.append(ngettext("%(num)s mapped account is not valid",
+                              "%(num)s mapped accounts are not valid", len(view.invalid)))
     if not parts:
         if view.suggested:
-            return "Mapping complete (suggested accounts, please review)"
-        return "Mapping complete"
+            return _("Mapping complete (suggested accounts, please review)")
+        return _("Mapping complete")
     return "; ".join(parts)
 
 
@@ -397,28 +413,34 @@ class AccountResolver:
     def __init__(self, company_id: str) -> None:
         self.chart = load_chart(company_id)
         self.mappings = stored_mappings(company_id)
-        self.labels = {spec.key: spec.label for spec in key_specs()}
+        self.labels = {spec.key: _(spec.label) for spec in key_specs()}
 
     def account(self, key: str, on: date) -> int:
         label = self.labels.get(key, key)
         mapping = self.mappings.get(key)
         if mapping is None:
             raise MappingProblem(
-                "MAPPING_MISSING", f"{label} is not mapped: choose an account on the mapping page."
+                "MAPPING_MISSING",
+                _("%(label)s is not mapped: choose an account on the mapping page.", label=label),
             )
         year = next((y for y in self.chart.years if y.from_date <= on <= y.to_date), None)
         if year is None:
             raise MappingProblem(
                 "NO_FINANCIAL_YEAR",
-                f"No financial year imported from Fortnox covers {on.isoformat()}: create it in "
-                "Fortnox, then refresh the chart.",
+                _("No financial year imported from Fortnox covers %(date)s: create it in "
+                  "Fortnox, then refresh the chart.", date=on.isoformat()),
             )
         account = self.chart.accounts.get(year.fortnox_id, {}).get(mapping.account)
         if account is None or not account.active:
-            how = "does not exist" if account is None else "is inactive"
+            message = (
+                N_("%(label)s is mapped to account %(number)s, which does not exist in "
+                   "financial year %(year)s: choose another account on the mapping page.")
+                if account is None
+                else N_("%(label)s is mapped to account %(number)s, which is inactive in "
+                        "financial year %(year)s: choose another account on the mapping page.")
+            )
             raise MappingProblem(
                 "MAPPING_INVALID",
-                f"{label} is mapped to account {mapping.account}, which {how} in financial "
-                f"year {_year_label(year)}: choose another account on the mapping page.",
+                _(message, label=label, number=mapping.account, year=_year_label(year)),
             )
         return mapping.account

@@ -18,6 +18,7 @@ from flask import session, url_for
 from . import connection
 from .errors import AuthorizationExpired, FortnoxError, OAuthError, TransientError
 from .extension import state
+from .i18n import gettext as _
 from .outbox import enqueue_import
 from .queue import QueueUnavailable
 
@@ -52,8 +53,8 @@ def start(company_id: str, user_id: str) -> StartOutcome:
     settings = state().settings
     if not settings.client_id or not settings.client_secret:
         return StartOutcome(
-            error="Fortnox is not set up on this server yet: AOURLY_FORTNOX_CLIENT_ID and "
-            "AOURLY_FORTNOX_CLIENT_SECRET are missing. Ask your administrator."
+            error=_("Fortnox is not set up on this server yet: AOURLY_FORTNOX_CLIENT_ID and "
+                    "AOURLY_FORTNOX_CLIENT_SECRET are missing. Ask your administrator.")
         )
     token = secrets.token_urlsafe(32)
     session[SESSION_KEY] = {
@@ -69,16 +70,18 @@ def start(company_id: str, user_id: str) -> StartOutcome:
 def _oauth_error_message(error: str, description: str) -> str:
     if error == "access_denied":
         if description and "access" not in description.lower():
-            return f"Fortnox refused the connection: {description}"
-        return "You chose not to give Aourly access in Fortnox, so nothing was connected."
+            return _("Fortnox refused the connection: %(why)s", why=description)
+        return _("You chose not to give Aourly access in Fortnox, so nothing was connected.")
     if error == "invalid_scope":
-        return (
+        return _(
             "Fortnox refused the permissions Aourly asks for (invalid scope). Check that your "
             "Fortnox plan includes the modules needed, or ask your administrator to check "
             "AOURLY_FORTNOX_SCOPES."
         )
-    detail = f": {description}" if description else ""
-    return f"Fortnox could not complete the connection ({error}){detail}."
+    if description:
+        return _("Fortnox could not complete the connection (%(error)s): %(why)s.",
+                 error=error, why=description)
+    return _("Fortnox could not complete the connection (%(error)s).", error=error)
 
 
 def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackResult:
@@ -89,20 +92,21 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
         str(expected.get("state", "")), returned_state
     ):
         return CallbackResult(
-            error="This Fortnox sign-in could not be verified (it was not started here, or it "
-            "was already used). Nothing was changed. Start again with Connect Fortnox.",
+            error=_("This Fortnox sign-in could not be verified (it was not started here, or "
+                    "it was already used). Nothing was changed. Start again with Connect "
+                    "Fortnox."),
             status=400,
         )
     if expected.get("user_id") != user_id or expected.get("company_id") != company_id:
         return CallbackResult(
-            error="This Fortnox sign-in was started by another user or for another company. "
-            "Nothing was changed. Start again with Connect Fortnox.",
+            error=_("This Fortnox sign-in was started by another user or for another "
+                    "company. Nothing was changed. Start again with Connect Fortnox."),
             status=403,
         )
     if time.time() - float(expected.get("created", 0)) > STATE_MAX_AGE:
         return CallbackResult(
-            error="The Fortnox sign-in took too long and has expired. Nothing was changed. "
-            "Start again with Connect Fortnox.",
+            error=_("The Fortnox sign-in took too long and has expired. Nothing was "
+                    "changed. Start again with Connect Fortnox."),
             status=400,
         )
     if args.get("error"):
@@ -112,8 +116,9 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
         )
     code = args.get("code")
     if not code:
-        return CallbackResult(error="Fortnox sent no authorization code. Nothing was changed.",
-                              status=400)
+        return CallbackResult(
+            error=_("Fortnox sent no authorization code. Nothing was changed."), status=400
+        )
 
     oauth = connection.oauth_client(redirect_uri())
     try:
@@ -121,18 +126,20 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
     except (AuthorizationExpired, OAuthError) as exc:
         log.info("Fortnox refused the authorization code: %s", exc.reason)
         return CallbackResult(
-            error="Fortnox did not accept the sign-in (the code was already used or has "
-            "expired). Nothing was changed. Start again with Connect Fortnox.",
+            error=_("Fortnox did not accept the sign-in (the code was already used or has "
+                    "expired). Nothing was changed. Start again with Connect Fortnox."),
             status=400,
         )
     except TransientError:
         return CallbackResult(
-            error="Fortnox is not answering right now. Nothing was changed. Try again in a "
-            "few minutes.",
+            error=_("Fortnox is not answering right now. Nothing was changed. Try again in a "
+                    "few minutes."),
             status=502,
         )
     except FortnoxError as exc:
-        return CallbackResult(error=f"Fortnox refused the sign-in: {exc.reason}", status=400)
+        return CallbackResult(
+            error=_("Fortnox refused the sign-in: %(why)s", why=exc.reason), status=400
+        )
 
     try:
         company = connection.read_company(connection.client_for_tokens(tokens))
@@ -141,8 +148,8 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
         connection.revoke_quietly(tokens.refresh_token)
         status = 502 if isinstance(exc, TransientError) else 400
         return CallbackResult(
-            error="Connected to Fortnox, but Fortnox would not tell which company it is "
-            f"({exc.reason}). Nothing was stored. Try again.",
+            error=_("Connected to Fortnox, but Fortnox would not tell which company it is "
+                    "(%(why)s). Nothing was stored. Try again.", why=exc.reason),
             status=status,
         )
 
@@ -150,9 +157,9 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
     if other is not None:
         connection.revoke_quietly(tokens.refresh_token)
         return CallbackResult(
-            error=f"The Fortnox company {company.name} is already connected to another Aourly "
-            "company. One Fortnox company can be connected to one Aourly company only; "
-            "disconnect it there first.",
+            error=_("The Fortnox company %(name)s is already connected to another Aourly "
+                    "company. One Fortnox company can be connected to one Aourly company only; "
+                    "disconnect it there first.", name=company.name),
             status=409,
         )
 
@@ -171,15 +178,16 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
         enqueue_import(company_id)
     except QueueUnavailable as exc:
         return CallbackResult(
-            message=f"Fortnox is connected to {company.name}, but importing the chart of "
-            f"accounts could not start: {exc} Press Sync now later."
+            message=_("Fortnox is connected to %(name)s, but importing the chart of accounts "
+                      "could not start: %(why)s Press Sync now later.",
+                      name=company.name, why=exc)
         )
     if reconnect:
         return CallbackResult(
-            message=f"Fortnox is connected again to {company.name}. Your mappings and history "
-            "are kept; waiting items are on their way."
+            message=_("Fortnox is connected again to %(name)s. Your mappings and history are "
+                      "kept; waiting items are on their way.", name=company.name)
         )
     return CallbackResult(
-        message=f"Fortnox is connected to {company.name}. We are importing your chart of "
-        "accounts and financial years; check the account mapping next."
+        message=_("Fortnox is connected to %(name)s. We are importing your chart of accounts "
+                  "and financial years; check the account mapping next.", name=company.name)
     )

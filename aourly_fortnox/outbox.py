@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from .i18n import gettext as _
 from .models import ConnectionStatus, RecordState, SyncRecord, SyncRun, utcnow
 from .queries import active_run, get_connection, recent_runs, session
 from .queue import QueueUnavailable, enqueue
@@ -132,23 +133,23 @@ def enqueue_import(company_id: str, kind: str = "import") -> SyncRun:
 def sync_now(company_id: str) -> tuple[str, str]:
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
-        return "Connect Fortnox first; nothing was synced.", "error"
+        return _("Connect Fortnox first; nothing was synced."), "error"
     try:
         enqueue_import(company_id, kind="sync")
     except QueueUnavailable as exc:
         return str(exc), "error"
-    return "Sync started.", "success"
+    return _("Sync started."), "success"
 
 
 def refresh_chart(company_id: str) -> tuple[str, str]:
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
-        return "Connect Fortnox first to refresh the chart of accounts.", "error"
+        return _("Connect Fortnox first to refresh the chart of accounts."), "error"
     try:
         enqueue_import(company_id)
     except QueueUnavailable as exc:
         return str(exc), "error"
-    return "Refreshing the chart of accounts from Fortnox.", "success"
+    return _("Refreshing the chart of accounts from Fortnox."), "success"
 
 
 def held_records(company_id: str) -> list[SyncRecord]:
@@ -164,14 +165,14 @@ def held_records(company_id: str) -> list[SyncRecord]:
 def send_held(company_id: str) -> tuple[str, str]:
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
-        return "Connect Fortnox first; held items stay held.", "error"
+        return _("Connect Fortnox first; held items stay held."), "error"
     held = held_records(company_id)
     for record in held:
         record.state = RecordState.PENDING
         record.database_number = conn.database_number or 0
         record.next_attempt_at = utcnow()
     session().commit()
-    return f"{len(held)} held item(s) will be sent.", "success"
+    return _("%(count)s held item(s) will be sent.", count=len(held)), "success"
 
 
 @dataclass

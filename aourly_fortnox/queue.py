@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError
 from .extension import state
+from .i18n import gettext as _
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -75,7 +76,7 @@ def enqueue(func: Callable[..., Any], *args: Any, backfill: bool = False) -> str
     except RedisError as exc:
         log.error("Could not queue %s: Redis is not reachable (%s)", func.__name__, exc)
         raise QueueUnavailable(
-            "The job queue (Redis) is not reachable right now. Nothing is lost; try again in "
-            "a minute, and ask your administrator if this persists."
+            _("The job queue (Redis) is not reachable right now. Nothing is lost; try again "
+              "in a minute, and ask your administrator if this persists.")
         ) from None
     return job_id

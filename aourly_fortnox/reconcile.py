@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from .extension import state
+from .i18n import N_
 from .models import SyncRun, utcnow
 from .queries import session
 from .queue import QueueUnavailable, enqueue, redis_or_none
@@ -65,7 +66,7 @@ def reconcile_runs() -> int:
         except QueueUnavailable:
             break  # Redis is down: the next sweep tries again
         run.state = "queued"
-        run.message = "Started again: the job that carried it was lost."
+        run.message = N_("Started again: the job that carried it was lost.")
         handed += 1
         db_session.commit()
         log.warning("Re-enqueued %s run %s of company %s", run.kind, run.id, run.company_id)

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import card, connection, mapping, oauth_flow, outbox
 from .access import check_csrf, current_company_id, is_htmx, owner_required, redirect_to
 from .extension import state
+from .i18n import gettext as _
 
 
 def create_blueprint() -> Blueprint:
@@ -48,6 +49,7 @@ def create_blueprint() -> Blueprint:
             "fortnox_base_template": state().settings.base_template,
             "csrf_token": generate_csrf,
             "is_htmx": is_htmx(),
+            "fx_": _,
         }
 
     def render_page(template: str, **context: Any) -> str:
@@ -94,7 +96,7 @@ def create_blueprint() -> Blueprint:
             return render_page("aourly_fortnox/callback_error.html", message=result.error), (
                 result.status
             )
-        flash(result.message or "Fortnox is connected.", "success")
+        flash(result.message or _("Fortnox is connected."), "success")
         return redirect_to(url_for(".index"))
 
     @bp.route("/fortnox/switch-company", methods=["GET", "POST"])
@@ -103,19 +105,20 @@ def create_blueprint() -> Blueprint:
         company_id = current_company_id()
         pending = connection.pending_switch(company_id)
         if pending is None:
-            flash("There is no Fortnox company waiting to be confirmed.", "info")
+            flash(_("There is no Fortnox company waiting to be confirmed."), "info")
             return redirect_to(url_for(".index"))
         if request.method == "POST":
             if request.form.get("decision") == "switch":
                 connection.confirm_switch(company_id)
                 flash(
-                    f"Connected to {pending.new_name}. Your account mapping is kept and was "
-                    "checked against the new chart of accounts.",
+                    _("Connected to %(name)s. Your account mapping is kept and was checked "
+                      "against the new chart of accounts.", name=pending.new_name),
                     "success",
                 )
             else:
                 connection.cancel_switch(company_id)
-                flash(f"Nothing changed: still set up for {pending.old_name}.", "info")
+                flash(_("Nothing changed: still set up for %(name)s.", name=pending.old_name),
+                      "info")
             return redirect_to(url_for(".index"))
         return render_page("aourly_fortnox/switch_company.html", pending=pending)
 
@@ -145,12 +148,12 @@ def create_blueprint() -> Blueprint:
             )
         if connection.disconnect(company_id):
             flash(
-                "Fortnox is disconnected. Everything already synced stays in both systems; "
-                "nothing new is sent until you connect again.",
+                _("Fortnox is disconnected. Everything already synced stays in both systems; "
+                  "nothing new is sent until you connect again."),
                 "success",
             )
         else:
-            flash("Fortnox was not connected.", "info")
+            flash(_("Fortnox was not connected."), "info")
         return card_or_index()
 
     # -- Account mapping ----------------------------------------------------------------
@@ -207,14 +210,15 @@ def create_blueprint() -> Blueprint:
     def retry_one(record_id: int) -> BaseResponse:
         if not outbox.retry(current_company_id(), record_id):
             abort(404)
-        flash("Queued again.", "success")
+        flash(_("Queued again."), "success")
         return redirect_to(url_for(".log_page"))
 
     @bp.post("/fortnox/log/retry")
     @owner_required
     def retry_all() -> BaseResponse:
         count = outbox.retry_all(current_company_id())
-        flash(f"{count} item(s) queued again." if count else "Nothing to retry.", "info")
+        flash(_("%(count)s item(s) queued again.", count=count) if count
+              else _("Nothing to retry."), "info")
         return redirect_to(url_for(".log_page"))
 
     @bp.get("/fortnox/preview")

@@ -94,3 +94,11 @@ def _tell_the_owners(app: Flask, company_id: str, reason: str, **_: Any) -> None
             "E-mail to %s: Your Fortnox connection has expired (%s). Open Integrations and "
             "click Reconnect; nothing is lost meanwhile.", email, reason,
         )
+
+
+@fortnox.locale_loader
+def _language() -> str:
+    """The plugin's pages follow the host's language switch."""
+    from .i18n import current_language
+
+    return current_language()

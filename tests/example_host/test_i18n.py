@@ -55,3 +55,13 @@ def test_an_offsite_next_is_ignored(as_user: Login) -> None:
     response = submit(client, "/customers/", "/language/sv",
                       data={"next": "//evil.example/x"})
     assert "evil" not in response.location
+
+
+def test_the_plugin_pages_follow_the_host_language(as_user: Login) -> None:
+    client = as_user("owner@acme.test")
+    submit(client, "/customers/", "/language/sv")
+    page = client.get("/integrations/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Integrationer" in page and "Anslut Fortnox" in page
+    submit(client, "/customers/", "/language/en")
+    page = client.get("/integrations/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "Connect Fortnox" in page

@@ -36,6 +36,7 @@ def test_wheel_holds_templates_static_files_and_migrations(wheel: Path) -> None:
     assert any(n.startswith("aourly_fortnox/migrations/versions/0001") for n in names)
     assert "aourly_fortnox/py.typed" in names
     assert "aourly_fortnox/sandbox/templates/sandbox_consent.html" in names
+    assert "aourly_fortnox/translations/sv/LC_MESSAGES/aourly_fortnox.po" in names
     assert not any(n.startswith(("example_host/", "tests/")) for n in names)
 
 

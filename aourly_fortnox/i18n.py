@@ -1,0 +1,79 @@
+"""The plugin's own translations (English source strings, Swedish catalogue), with Babel.
+
+The catalogue is a gettext ``.po`` file in ``translations/``, compiled in memory on first use
+(no binary ``.mo`` in the repository). The locale comes from the host: a
+``@fortnox.locale_loader`` hook if registered, else Flask-Babel's locale if the host uses it,
+else the browser's Accept-Language. Templates call ``fx_("...")`` (not ``_``, which belongs
+to the host).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from flask import current_app, has_request_context, request
+
+LOCALES = ("en", "sv")
+DOMAIN = "aourly_fortnox"
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    if locale == "en":
+        return NullTranslations()
+    po = files("aourly_fortnox").joinpath(f"translations/{locale}/LC_MESSAGES/{DOMAIN}.po")
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=locale, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def current_locale() -> str:
+    """The owner's language for this request ("en" outside a request)."""
+    if not has_request_context():
+        return "en"
+    ext = current_app.extensions["aourly_fortnox"].ext
+    chosen = ext.locale()
+    if chosen is None and "babel" in current_app.extensions:
+        try:
+            from flask_babel import get_locale
+
+            chosen = str(get_locale() or "")
+        except ImportError:  # pragma: no cover - the host registered Babel some other way
+            chosen = None
+    if chosen is None:
+        chosen = request.accept_languages.best_match(LOCALES)
+    language = (chosen or "en").split("_")[0].split("-")[0].lower()
+    return language if language in LOCALES else "en"
+
+
+def gettext(message: str, **values: Any) -> str:
+    """Translate ``message`` for the current owner, then fill ``%(name)s`` placeholders."""
+    text = translations(current_locale()).gettext(message)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    text = translations(current_locale()).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+#: Words stored in the database and shown translated (object types, run kinds and states).
+STORED_WORDS = (
+    N_("Invoice"), N_("Customer"), N_("Voucher"),
+    N_("Import"), N_("Sync"), N_("Backfill"), N_("Retry"),
+    N_("queued"), N_("running"), N_("finished"), N_("failed"),
+)

@@ -1,0 +1,59 @@
+"""Swedish owners get the plugin in Swedish; the catalogue covers every string."""
+
+from __future__ import annotations
+
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox.i18n import translations
+
+from .charts import install_chart
+from .conftest import login
+from .test_access import csrf
+from .test_mapping import FULL
+
+
+def test_the_swedish_catalogue_translates_every_extracted_string() -> None:
+    from importlib.resources import files
+
+    root = files("aourly_fortnox").joinpath("translations")
+    with root.joinpath("aourly_fortnox.pot").open("rb") as handle:
+        template = read_po(handle)
+    with root.joinpath("sv/LC_MESSAGES/aourly_fortnox.po").open("rb") as handle:
+        swedish = read_po(handle, locale="sv")
+    missing = [m.id for m in template if m.id and not (swedish.get(m.id) and swedish[m.id].string)]
+    assert missing == []
+    assert translations("sv").gettext("Connect Fortnox") == "Anslut Fortnox"
+
+
+def test_accept_language_picks_swedish_when_the_host_says_nothing(client: FlaskClient) -> None:
+    login(client)
+    page = client.get("/integrations/", headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    text = page.get_data(as_text=True)
+    assert "Anslut Fortnox" in text and "Inte ansluten" in text
+    english = client.get("/integrations/", headers={"Accept-Language": "en-GB"})
+    assert "Connect Fortnox" in english.get_data(as_text=True)
+
+
+def test_the_host_hook_wins_and_messages_follow(app: Flask, client: FlaskClient) -> None:
+    ext = app.extensions["aourly_fortnox"].ext
+    ext.locale_loader(lambda: "sv")
+    try:
+        with app.app_context():
+            install_chart(inactive={2: {3011}})
+        login(client)
+        response = client.post("/integrations/fortnox/mapping",
+                               data={**FULL, "sales_25": "3011", "csrf_token": csrf(client)},
+                               headers={"Accept-Language": "en"})
+        text = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "Konto 3011 (Försäljning tjänster 25 %) är inaktivt under" in text
+        assert "Inte sparat: 1 fält behöver ett annat konto." in text
+        client.post("/integrations/fortnox/mapping", data={**FULL, "sales_eu": "",
+                                                            "csrf_token": csrf(client)})
+        page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+        assert "Kopplingen är ofullständig: 1 konto saknas" in page  # the card
+        assert "Kontokopplingen är sparad." in page  # the notification
+    finally:
+        ext._locale_loader = None
