@@ -139,6 +139,12 @@ def import_voucher_series(client: FortnoxClient, company_id: str, db_number: int
     db_session.flush()
 
 
+def import_locked_period(client: FortnoxClient) -> date | None:
+    """The last locked date in Fortnox (``None``: nothing is locked)."""
+    end = client.locked_period().get("EndDate")
+    return _date(end) if end else None
+
+
 def _truthy(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"true", "1", "yes"}

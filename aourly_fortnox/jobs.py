@@ -14,6 +14,7 @@ from .i18n import N_
 from .importer import (
     import_accounts,
     import_financial_years,
+    import_locked_period,
     import_predefined_accounts,
     import_voucher_series,
 )
@@ -49,7 +50,7 @@ def run_import(company_id: str, run_id: int) -> None:
         conn.fortnox_company_name = company.name
         conn.organisation_number = company.organisation_number
         years = import_financial_years(client, company_id, db_number)
-        run.total = len(years) + 2
+        run.total = len(years) + 3
         db_session.commit()
         for year in years:
             import_accounts(client, company_id, db_number, year)
@@ -58,11 +59,13 @@ def run_import(company_id: str, run_id: int) -> None:
         import_predefined_accounts(client, company_id, db_number)
         db_session.commit()
         import_voucher_series(client, company_id, db_number)
-        run.done += 2
+        locked_through = import_locked_period(client)
+        run.done += 3
         prefill_suggestions(company_id)
         conn = db_session.execute(
             select(Connection).where(Connection.company_id == company_id)
         ).scalar_one()
+        conn.locked_through = locked_through
         conn.last_sync_at = utcnow()
         _finish(run, "finished", f"Imported {len(years)} financial year(s) and their charts.")
     except AuthorizationExpired:

@@ -414,33 +414,49 @@ class AccountResolver:
         self.chart = load_chart(company_id)
         self.mappings = stored_mappings(company_id)
         self.labels = {spec.key: _(spec.label) for spec in key_specs()}
+        conn = get_connection(company_id)
+        self.locked_through = conn.locked_through if conn else None
+
+    def check_date(self, on: date) -> None:
+        """Fortnox must take bookings on ``on``: a financial year covers it, and it is after
+        the locked period (both from the last import; a retry refreshes them first)."""
+        if not any(y.from_date <= on <= y.to_date for y in self.chart.years):
+            raise MappingProblem(
+                "FINANCIAL_YEAR_MISSING",
+                _("No financial year imported from Fortnox covers %(date)s: create it in "
+                  "Fortnox, then refresh the chart.", date=on.isoformat()),
+            )
+        if self.locked_through is not None and on <= self.locked_through:
+            raise MappingProblem(
+                "PERIOD_LOCKED",
+                _("%(date)s is in a locked period in Fortnox (locked through %(locked)s): "
+                  "unlock it in Fortnox or use a later date.",
+                  date=on.isoformat(), locked=self.locked_through.isoformat()),
+            )
 
     def account(self, key: str, on: date) -> int:
         label = self.labels.get(key, key)
         mapping = self.mappings.get(key)
         if mapping is None:
             raise MappingProblem(
-                "MAPPING_MISSING",
+                "ACCOUNT_UNMAPPED",
                 _("%(label)s is not mapped: choose an account on the mapping page.", label=label),
             )
-        year = next((y for y in self.chart.years if y.from_date <= on <= y.to_date), None)
-        if year is None:
-            raise MappingProblem(
-                "NO_FINANCIAL_YEAR",
-                _("No financial year imported from Fortnox covers %(date)s: create it in "
-                  "Fortnox, then refresh the chart.", date=on.isoformat()),
-            )
+        self.check_date(on)
+        year = next(y for y in self.chart.years if y.from_date <= on <= y.to_date)
         account = self.chart.accounts.get(year.fortnox_id, {}).get(mapping.account)
         if account is None or not account.active:
-            message = (
-                N_("%(label)s is mapped to account %(number)s, which does not exist in "
-                   "financial year %(year)s: choose another account on the mapping page.")
+            code, message = (
+                ("ACCOUNT_MISSING",
+                 N_("%(label)s is mapped to account %(number)s, which does not exist in "
+                    "financial year %(year)s: choose another account on the mapping page."))
                 if account is None
-                else N_("%(label)s is mapped to account %(number)s, which is inactive in "
-                        "financial year %(year)s: choose another account on the mapping page.")
+                else ("ACCOUNT_INACTIVE",
+                      N_("%(label)s is mapped to account %(number)s, which is inactive in "
+                         "financial year %(year)s: choose another account on the mapping "
+                         "page."))
             )
             raise MappingProblem(
-                "MAPPING_INVALID",
-                _(message, label=label, number=mapping.account, year=_year_label(year)),
+                code, _(message, label=label, number=mapping.account, year=_year_label(year))
             )
         return mapping.account

@@ -103,6 +103,9 @@ class Connection(Base):
     pending_organisation_number: Mapped[str | None] = mapped_column(String(32))
     pending_tokens_enc: Mapped[str | None] = mapped_column(Text)
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fortnox's locked period: nothing may be booked on or before this date (pre-check data,
+    # refreshed on every import).
+    locked_through: Mapped[date | None] = mapped_column(Date)
     # Per-company choice on the mapping page: bookkeep invoices right after create.
     bookkeep_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -79,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     from .sandbox_process import SandboxError, start_or_reuse
 
     app = create_app()
+    # A demo database from an older checkout gets the plugin's newer migrations (the plugin's
+    # own branch only; `flask fortnox db ...` stays the tool for anything else).
+    from aourly_fortnox.migrate import upgrade_database
+
+    upgrade_database(app)
     sandbox_url = None
     if app.config["EXAMPLE_HOST_USES_SANDBOX"]:
         instance = Path(app.instance_path)

@@ -43,14 +43,8 @@ def _host_tables_exist() -> bool:
 
 
 def run_plugin_migrations(app: Flask) -> None:
-    try:
-        from aourly_fortnox.migrate import upgrade_database
-    except ImportError:  # TODO(lead): remove this fallback once migrate.py has shipped.
-        from aourly_fortnox.models import Base
+    from aourly_fortnox.migrate import upgrade_database
 
-        log.warning("aourly_fortnox.migrate not available: creating the plugin's tables directly")
-        Base.metadata.create_all(db.engine)
-        return
     upgrade_database(app)
 
 

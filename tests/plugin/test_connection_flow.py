@@ -470,3 +470,32 @@ def test_the_tick_runs_scheduled_syncs_for_connected_companies_only(sandbox: Any
     assert connect(client).status_code == 303
     with app.app_context():
         assert run_tick()["scheduled"] == 0
+
+
+def test_the_import_keeps_fortnoxs_locked_period_for_the_prechecks(
+    sandbox: Any, app: Flask, client: FlaskClient
+) -> None:
+    from datetime import date
+
+    from aourly_fortnox.mapping import AccountResolver, MappingProblem
+
+    login(client)
+    assert connect(client).status_code == 303
+    db = companies(sandbox)[0]["DatabaseNumber"]
+    year = date.today().year
+    sandbox.admin("PUT", f"/_admin/companies/{db}/lockedperiod",
+                  json={"LockedPeriod": {"EndDate": f"{year}-01-31"}})
+    try:
+        client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)})
+        with app.app_context():
+            conn = get_connection("acme")
+            assert conn is not None and conn.locked_through == date(year, 1, 31)
+            resolver = AccountResolver("acme")
+            with pytest.raises(MappingProblem) as problem:
+                resolver.check_date(date(year, 1, 15))
+            assert problem.value.code == "PERIOD_LOCKED"
+            assert f"locked through {year}-01-31" in problem.value.reason
+            resolver.check_date(date(year, 2, 1))  # after the locked period: fine
+    finally:
+        sandbox.admin("PUT", f"/_admin/companies/{db}/lockedperiod",
+                      json={"LockedPeriod": {"EndDate": ""}})

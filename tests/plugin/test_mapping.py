@@ -238,7 +238,7 @@ def test_the_sync_engine_precheck_names_what_is_wrong(app: Flask) -> None:
             except mapping.MappingProblem as problem:
                 problems[key] = (problem.code, problem.reason)
     assert problems["sales_12"] == (
-        "MAPPING_MISSING", "Sales 12 % is not mapped: choose an account on the mapping page.")
-    assert problems["sales_6"][0] == "MAPPING_INVALID"
+        "ACCOUNT_UNMAPPED", "Sales 12 % is not mapped: choose an account on the mapping page.")
+    assert problems["sales_6"][0] == "ACCOUNT_INACTIVE"
     assert "Sales 6 % is mapped to account 3003, which is inactive" in problems["sales_6"][1]
-    assert problems["sales_25"][0] == "NO_FINANCIAL_YEAR"
+    assert problems["sales_25"][0] == "FINANCIAL_YEAR_MISSING"
