@@ -49,9 +49,13 @@ class Card:
 
     def local(self, moment: datetime | None) -> str:
         """A timestamp in the company's time zone, as the owner reads it."""
-        if moment is None:
-            return ""
-        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M")
+        return local_time(moment, self.timezone)
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def worker_seen_recently() -> bool:

@@ -30,8 +30,11 @@ class MappingKeyInfo:
     """A mapping key the host adds (e.g. ``performer_costs``) with its BAS default."""
 
     key: str
-    label: str
+    label: str | Callable[[], str]  # a callable is asked per request (the host's gettext)
     default_account: int | None = None
+
+    def text(self) -> str:
+        return self.label() if callable(self.label) else self.label
 
 
 @dataclass
@@ -140,9 +143,12 @@ class FortnoxIntegration:
         return self._locale_loader() if self._locale_loader else None
 
     def register_mapping_key(
-        self, key: str, label: str, default_account: int | None = None
+        self, key: str, label: str | Callable[[], str], default_account: int | None = None
     ) -> None:
-        """Add a host mapping key (shown on the mapping page, used by host voucher rows)."""
+        """Add a host mapping key (shown on the mapping page, used by host voucher rows).
+
+        ``label`` may be a callable (e.g. ``lambda: gettext("Performer costs")``) so the page
+        shows it in the owner's language."""
         if not key.isidentifier():
             raise ValueError(f"mapping key {key!r}: use letters, digits and underscores")
         self._host_mapping_keys[key] = MappingKeyInfo(key, label, default_account)

@@ -73,7 +73,7 @@ def key_specs() -> list[KeySpec]:
     """Built-in keys followed by the host's own (``register_mapping_key``)."""
     specs = list(BUILTIN_KEYS)
     for info in state().ext.host_mapping_keys.values():
-        specs.append(KeySpec(info.key, info.label, info.default_account))
+        specs.append(KeySpec(info.key, info.text(), info.default_account))
     return specs
 
 

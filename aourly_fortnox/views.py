@@ -6,6 +6,7 @@ Every action works as a plain form post (303 to a page) and with htmx (a partial
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -241,6 +242,11 @@ def create_blueprint() -> Blueprint:
     @owner_required
     def health() -> Response:
         return jsonify(card.health(current_company_id()))
+
+    @bp.app_template_filter("fortnox_local")
+    def local_time(moment: datetime | None) -> str:
+        """A stored UTC time as the company reads it (Europe/Stockholm by default)."""
+        return card.local_time(moment, state().settings.timezone)
 
     @bp.app_template_global("fortnox_csrf_field")
     def csrf_field() -> str:

@@ -18,6 +18,7 @@ from aourly_fortnox.signals import connection_expired
 
 from .adapter import ExampleHostAdapter
 from .extensions import db
+from .i18n import gettext
 from .models import Membership, Role, User
 from .tenancy import current_company_id
 
@@ -79,7 +80,7 @@ def _is_member(user: Any, company_id: str) -> bool:
     return _role(user, company_id) is not None
 
 
-fortnox.register_mapping_key("performer_costs", "Performer costs", 4600)
+fortnox.register_mapping_key("performer_costs", lambda: gettext("Performer costs"), 4600)
 
 
 def _tell_the_owners(app: Flask, company_id: str, reason: str, **_: Any) -> None:

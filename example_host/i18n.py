@@ -131,6 +131,7 @@ SV: dict[str, str] = {
         "sidan och försök igen.",
     "Please log in": "Logga in",
     "Conflict": "Konflikt",
+    "Performer costs": "Kostnader för utförare",
 }
 
 TRANSLATIONS = {"sv": SV}

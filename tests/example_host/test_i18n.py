@@ -62,6 +62,13 @@ def test_the_plugin_pages_follow_the_host_language(as_user: Login) -> None:
     submit(client, "/customers/", "/language/sv")
     page = client.get("/integrations/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Integrationer" in page and "Anslut Fortnox" in page
+    from example_host.fortnox_setup import fortnox
+
+    with client.application.test_request_context():
+        from flask import session
+
+        session["lang"] = "sv"
+        assert fortnox.host_mapping_keys["performer_costs"].text() == "Kostnader för utförare"
     submit(client, "/customers/", "/language/en")
     page = client.get("/integrations/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     assert "Connect Fortnox" in page

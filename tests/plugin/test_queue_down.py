@@ -28,8 +28,14 @@ def test_sync_now_with_redis_down_explains_and_records_the_run() -> None:
     with app.app_context():
         run = db.session.query(SyncRun).one()
         assert run.state == "failed" and "not reachable" in (run.message or "")
+        created = run.created_at
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "not reachable" in log
+    # Times are the company's (Europe/Stockholm), not UTC.
+    from zoneinfo import ZoneInfo
+
+    local = created.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M")
+    assert f"<td>{local}</td>" in log
     response = client.post("/integrations/fortnox/accounts/refresh",
                            data={"csrf_token": csrf(client)})
     assert response.status_code == 303
