@@ -34,7 +34,14 @@ class MappingKeyInfo:
     default_account: int | None = None
 
     def text(self) -> str:
-        return self.label() if callable(self.label) else self.label
+        if not callable(self.label):
+            return self.label
+        try:
+            return self.label()
+        except Exception:  # a host callable that needs a request, called from a worker
+            log.warning("The label of mapping key %s could not be computed", self.key,
+                        exc_info=True)
+            return self.key
 
 
 @dataclass

@@ -76,6 +76,14 @@ def run_import(company_id: str, run_id: int) -> None:
         db_session.rollback()
         log.warning("Import for company %s failed: %s", company_id, exc.reason)
         _finish(db_session.get(SyncRun, run_id), "failed", f"Import failed: {exc.reason}")
+    except Exception:
+        # A bug, not Fortnox: the run must not say "Syncing" for ever (nor be re-enqueued
+        # in a loop by the sweep). RQ records the traceback too.
+        db_session.rollback()
+        log.exception("Import for company %s failed unexpectedly", company_id)
+        _finish(db_session.get(SyncRun, run_id), "failed",
+                N_("The import failed unexpectedly; the details are in the server log."))
+        raise
 
 
 def _finish(run: SyncRun | None, run_state: str, message: str) -> None:

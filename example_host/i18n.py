@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import session
+from flask import has_request_context, session
 
 LANGUAGES = {"en": "English", "sv": "Svenska"}
 DEFAULT_LANGUAGE = "en"
@@ -138,6 +138,8 @@ TRANSLATIONS = {"sv": SV}
 
 
 def current_language() -> str:
+    if not has_request_context():  # a worker thread or the CLI: the default language
+        return DEFAULT_LANGUAGE
     code = session.get("lang")
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 

@@ -80,7 +80,8 @@ def _fortnox_config(stack: ExitStack) -> dict[str, Any]:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The example host's base URL (``http://127.0.0.1:<port>``), served for the session."""
     from example_host import create_app
-    from example_host.extensions import db
+
+    from ..example_host.conftest import close_app
 
     tmp = tmp_path_factory.mktemp("live")
     with ExitStack() as stack, pytest.MonkeyPatch.context() as env:
@@ -109,9 +110,4 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-            redis = app.extensions.get("example_host", {}).get("embedded_redis")
-            if redis is not None:
-                redis.close()
+            close_app(app)

@@ -39,3 +39,28 @@ def test_sync_now_with_redis_down_explains_and_records_the_run() -> None:
     response = client.post("/integrations/fortnox/accounts/refresh",
                            data={"csrf_token": csrf(client)})
     assert response.status_code == 303
+
+
+def test_an_unexpected_error_in_the_import_ends_the_run(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from aourly_fortnox import jobs
+
+    app, _, db = create_host()
+    with app.app_context():
+        upgrade_database(app)
+        install_chart()
+
+    def broken(*args: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(jobs, "client_for", broken)
+    client = app.test_client()
+    login(client)
+    with pytest.raises(KeyError):  # inline: the error reaches the caller, as RQ would see it
+        client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)})
+    with app.app_context():
+        run = db.session.query(SyncRun).one()
+        assert run.state == "failed" and "failed unexpectedly" in (run.message or "")
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert "Syncing" not in card

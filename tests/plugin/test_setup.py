@@ -99,3 +99,20 @@ def test_sync_calls_join_the_host_transaction(app: Flask) -> None:
         st.db.session.commit()
         assert st.db.session.query(SyncRecord).count() == 1
         assert st.ext.sync_states("acme", "invoice", [5, 6]) == {"5": "held"}
+
+
+def test_a_host_label_that_needs_a_request_does_not_break_a_worker(app: Flask) -> None:
+    from flask import session
+
+    from aourly_fortnox.mapping import key_specs
+
+    ext = state(app).ext
+    ext.register_mapping_key("fees", lambda: str(session["lang"]), 6570)
+    try:
+        with app.app_context():  # a worker: no request, so the callable raises
+            assert [s.label for s in key_specs() if s.key == "fees"] == ["fees"]
+        with app.test_request_context():
+            session["lang"] = "sv"
+            assert [s.label for s in key_specs() if s.key == "fees"] == ["sv"]
+    finally:
+        ext._host_mapping_keys.pop("fees")
