@@ -73,14 +73,14 @@ def _body() -> dict[str, Any]:
     except ValueError:
         raise errors.bad_request(errors.JSON_SYNTAX, "Felaktig JSON-syntax.") from None
     if not isinstance(body, dict):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     return body
 
 
 def _envelope(name: str) -> dict[str, Any]:
     inner = _body().get(name)
     if not isinstance(inner, dict):
-        raise errors.bad_request(errors.NO_DATA, f"Ingen eller felaktig typ av data ({name}).")
+        raise errors.no_data(name)
     return inner
 
 

@@ -50,13 +50,13 @@ def read_envelope(name: str) -> dict[str, Any]:
     """The object inside ``{"<name>": {...}}``; amounts parse as Decimal."""
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     try:
         body = json.loads(raw, parse_float=Decimal)
     except ValueError:
         raise errors.bad_request(errors.JSON_SYNTAX, "Felaktig JSON-syntax.") from None
     if not isinstance(body, dict) or not isinstance(body.get(name), dict):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     for key in body:
         if key != name:
             raise errors.bad_request(errors.INVALID_FIELD, f"Felaktigt fältnamn ({key})")

@@ -108,9 +108,7 @@ def _changes(payload: dict[str, Any]) -> dict[str, Any]:
             changes[name] = None if value is None else amount(to_decimal(value, name))
         elif name in _OBJECTS:
             if not isinstance(value, dict):
-                raise errors.bad_request(
-                    errors.NO_DATA, f"Ingen eller felaktig typ av data ({name})."
-                )
+                raise errors.no_data(name)
             changes[name] = value
         elif name in _ENUMS:
             if value not in _ENUMS[name]:
@@ -125,17 +123,17 @@ def _changes(payload: dict[str, Any]) -> dict[str, Any]:
     if org and not _ORG_NUMBER.match(org.replace(" ", "")):
         raise errors.bad_request(errors.INVALID_FORMAT, f"Felaktigt organisationsnummer ({org}).")
     if "Name" in changes and not changes["Name"]:
-        raise errors.bad_request(errors.MISSING_FIELD, "Obligatoriskt fält saknas: Name.")
+        raise errors.missing_field("Name")
     return changes
 
 
 def create_customer(store: Store, db: int, payload: Any) -> dict[str, Any]:
     """Create; the answer echoes ``SalesAccount`` as sent (a later GET has it as a string)."""
     if not isinstance(payload, dict):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     changes = _changes(payload)
     if not changes.get("Name"):
-        raise errors.bad_request(errors.MISSING_FIELD, "Obligatoriskt fält saknas: Name.")
+        raise errors.missing_field("Name")
     with store.transaction():
         number = changes.get("CustomerNumber")
         if number:
@@ -164,7 +162,7 @@ def create_customer(store: Store, db: int, payload: Any) -> dict[str, Any]:
 def update_customer(store: Store, db: int, number: str, payload: Any) -> dict[str, Any]:
     """A partial update; the number itself cannot change."""
     if not isinstance(payload, dict):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     changes = _changes(payload)
     changes.pop("CustomerNumber", None)
     with store.transaction():

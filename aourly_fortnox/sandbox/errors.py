@@ -129,6 +129,16 @@ def bad_request(code: int, message: str) -> ApiError:
     return ApiError(400, code, message)
 
 
+def no_data(field: str | None = None) -> ApiError:
+    """2001392: no body, or a value of the wrong type (``field`` names it)."""
+    detail = f" ({field})" if field else ""
+    return bad_request(NO_DATA, f"Ingen eller felaktig typ av data{detail}.")
+
+
+def missing_field(field: str) -> ApiError:
+    return bad_request(MISSING_FIELD, f"Obligatoriskt fält saknas: {field}.")
+
+
 def not_found(code: int, message: str) -> ApiError:
     return ApiError(404, code, message)
 

@@ -91,9 +91,7 @@ def _head_changes(payload: dict[str, Any]) -> dict[str, Any]:
             changes[name] = value
         elif name in OBJECTS:
             if not isinstance(value, OBJECTS[name]):
-                raise errors.bad_request(
-                    errors.NO_DATA, f"Ingen eller felaktig typ av data ({name})."
-                )
+                raise errors.no_data(name)
             changes[name] = value
         else:
             changes[name] = to_text(value, name) or ""
@@ -113,7 +111,7 @@ def _rows(
     if isinstance(raw_rows, dict):
         raise errors.bad_request(errors.WRONG_STRUCTURE, "Felaktig datastruktur (InvoiceRows).")
     if not isinstance(raw_rows, list) or not all(isinstance(row, dict) for row in raw_rows):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data (InvoiceRows).")
+        raise errors.no_data("InvoiceRows")
     rows = []
     for row_id, raw in enumerate(raw_rows, start=1):
         for name in raw:
@@ -224,10 +222,10 @@ def _compute(store: Store, db: int, invoice: dict[str, Any], raw_rows: Any) -> N
 
 def create_invoice(store: Store, db: int, payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     changes = _head_changes(payload)
     if not changes.get("CustomerNumber"):
-        raise errors.bad_request(errors.MISSING_FIELD, "Obligatoriskt fält saknas: CustomerNumber.")
+        raise errors.missing_field("CustomerNumber")
     with store.transaction():
         customer = store.get(db, "customer", changes["CustomerNumber"])
         if customer is None:
@@ -261,7 +259,7 @@ def _check_open(invoice: dict[str, Any], action: str) -> None:
 
 def update_invoice(store: Store, db: int, number: str, payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     changes = _head_changes(payload)
     with store.transaction():
         invoice = get_invoice(store, db, number)

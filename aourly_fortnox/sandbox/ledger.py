@@ -119,7 +119,7 @@ def create_year(store: Store, db: int, payload: dict[str, Any]) -> dict[str, Any
         raise errors.bad_request(errors.INVALID_FIELD, f"Felaktigt fältnamn ({sorted(unknown)[0]})")
     for field in ("FromDate", "ToDate"):
         if not payload.get(field):
-            raise errors.bad_request(errors.MISSING_FIELD, f"Obligatoriskt fält saknas: {field}.")
+            raise errors.missing_field(field)
     start, end = to_date(payload["FromDate"], "FromDate"), to_date(payload["ToDate"], "ToDate")
     if end < start:
         raise errors.bad_request(errors.INVALID_DATE, "ToDate måste vara efter FromDate.")
@@ -238,7 +238,7 @@ def upsert_account(store: Store, db: int, payload: dict[str, Any], year_id: Any)
     if unknown:
         raise errors.bad_request(errors.INVALID_FIELD, f"Felaktigt fältnamn ({sorted(unknown)[0]})")
     if "Number" not in payload:
-        raise errors.bad_request(errors.MISSING_FIELD, "Obligatoriskt fält saknas: Number.")
+        raise errors.missing_field("Number")
     number = to_int(payload["Number"], "Number")
     if not 1000 <= number <= 9999:
         raise errors.bad_request(errors.INVALID_VALUE, "Kontonummer måste ha fyra siffror.")
@@ -257,9 +257,7 @@ def upsert_account(store: Store, db: int, payload: dict[str, Any], year_id: Any)
             current = account(store, db, year["Id"], number)
             if current is None:
                 if not payload.get("Description"):
-                    raise errors.bad_request(
-                        errors.MISSING_FIELD, "Obligatoriskt fält saknas: Description."
-                    )
+                    raise errors.missing_field("Description")
                 current = account_shape(number, "", year["Id"])
             current.update(_account_changes(payload))
             put_account(store, db, current)

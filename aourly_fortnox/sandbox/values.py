@@ -66,7 +66,7 @@ def to_text(value: Any, field: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or isinstance(value, (dict, list)):
-        raise errors.bad_request(errors.NO_DATA, f"Ingen eller felaktig typ av data ({field}).")
+        raise errors.no_data(field)
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)

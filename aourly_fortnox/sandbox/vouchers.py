@@ -82,7 +82,7 @@ def create_voucher(
     """Validate and book a voucher; ``manual_only`` is the API's rule (a person may use any
     series)."""
     if not isinstance(payload, dict):
-        raise errors.bad_request(errors.NO_DATA, "Ingen eller felaktig typ av data.")
+        raise errors.no_data()
     _check_fields(payload, WRITABLE, READ_ONLY)
     raw_rows = payload.get("VoucherRows")
     if isinstance(raw_rows, dict):
@@ -90,9 +90,9 @@ def create_voucher(
         raise errors.bad_request(errors.WRONG_STRUCTURE, "Felaktig datastruktur (VoucherRows).")
     for field in ("Description", "TransactionDate", "VoucherSeries"):
         if payload.get(field) in (None, ""):
-            raise errors.bad_request(errors.MISSING_FIELD, f"Obligatoriskt fält saknas: {field}.")
+            raise errors.missing_field(field)
     if not isinstance(raw_rows, list) or not all(isinstance(row, dict) for row in raw_rows):
-        raise errors.bad_request(errors.MISSING_FIELD, "Obligatoriskt fält saknas: VoucherRows.")
+        raise errors.missing_field("VoucherRows")
     reference_type = payload.get("ReferenceType", "MANUAL")
     if reference_type not in REFERENCE_TYPES:
         raise errors.bad_request(errors.INVALID_VALUE, "Ogiltigt värde (ReferenceType).")
@@ -216,7 +216,7 @@ def _year_for(store: Store, db: int, day: Any, financialyear: str | None) -> dic
 def _row(store: Store, db: int, year_id: int, raw: dict[str, Any]) -> dict[str, Any]:
     _check_fields(raw, ROW_WRITABLE, ROW_READ_ONLY)
     if raw.get("Account") in (None, ""):
-        raise errors.bad_request(errors.MISSING_FIELD, "Obligatoriskt fält saknas: Account.")
+        raise errors.missing_field("Account")
     account = ledger.check_account(store, db, year_id, raw["Account"], "Account")
     debit = round2(to_decimal(raw.get("Debit", 0), "Debit"))
     credit = round2(to_decimal(raw.get("Credit", 0), "Credit"))
