@@ -499,3 +499,31 @@ def test_the_import_keeps_fortnoxs_locked_period_for_the_prechecks(
     finally:
         sandbox.admin("PUT", f"/_admin/companies/{db}/lockedperiod",
                       json={"LockedPeriod": {"EndDate": ""}})
+
+
+def test_items_held_while_disconnected_go_when_the_owner_says_so(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    login(client)
+    assert connect(client).status_code == 303
+    client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
+    with app.app_context():
+        state(app).ext.sync_invoice("acme", 41)
+        state(app).db.session.commit()
+    assert "1 item(s) are held" in client.get("/integrations/").get_data(as_text=True)
+    refused = client.post("/integrations/fortnox/held/send", data={"csrf_token": csrf(client)})
+    assert refused.status_code == 303
+    with app.app_context():
+        assert state(app).db.session.query(SyncRecord).one().state == "held"  # still held
+    assert connect(client).status_code == 303
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert "Send 1 held items" in card
+    response = client.post("/integrations/fortnox/held/send", data={"csrf_token": csrf(client)},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "1 held item(s) will be sent." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        record = state(app).db.session.query(SyncRecord).one()
+        assert record.state == "pending"
+        assert record.database_number == companies(sandbox)[0]["DatabaseNumber"]
