@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 SANDBOX_PORT ?= 8765
 
-.PHONY: demo test lint typecheck pytest bench services clean
+.PHONY: demo test lint architecture typecheck pytest bench services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,17 @@ demo: $(STAMP)
 	$(PY) -m example_host --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 ## The whole suite: lint, types, and every test (Redis, PostgreSQL and Chromium included).
-test: $(STAMP) services lint typecheck pytest
+test: $(STAMP) services lint architecture typecheck pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check aourly_fortnox example_host tests bench migrations
+	$(VENV)/bin/ruff check aourly_fortnox example_host tests bench
+
+## The layers and rules of docs/architecture.md (import-linter contracts in pyproject.toml).
+architecture: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy aourly_fortnox
+	$(VENV)/bin/mypy
 
 pytest: $(STAMP)
 	$(PY) -m pytest -W error

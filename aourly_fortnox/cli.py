@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import delete, select
+
+from . import models
+from .connection.lifecycle import disconnect
+from .migrate import downgrade_database, upgrade_database
+from .models import Connection
+from .queries import record_counts, session
+from .state import current_app_object, state
+from .sync import outbox, runs
+from .sync.reconcile import reconcile_runs
+from .worker import run_worker
 
 fortnox_cli = AppGroup("fortnox", help="The Fortnox integration (aourly_fortnox).")
 
@@ -20,9 +29,7 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the plugin's tables."""
-    from .migrate import upgrade_database
-
-    upgrade_database(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
+    upgrade_database(current_app_object(), revision)
     click.echo("aourly_fortnox tables are up to date.")
 
 
@@ -31,9 +38,7 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Downgrade the plugin's tables (``base`` removes them)."""
-    from .migrate import downgrade_database
-
-    downgrade_database(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
+    downgrade_database(current_app_object(), revision)
     click.echo(f"aourly_fortnox tables downgraded to {revision}.")
 
 
@@ -43,10 +48,8 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def worker(no_scheduler: bool, burst: bool) -> None:
     """Run a worker for the plugin's queues."""
-    from .worker import run_worker
-
     run_worker(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
+        current_app_object(),
         with_scheduler=not no_scheduler,
         burst=burst,
     )
@@ -57,10 +60,6 @@ def worker(no_scheduler: bool, burst: bool) -> None:
 @with_appcontext
 def status(company: str | None) -> None:
     """Show the connection state of one company, or of all."""
-    from .extension import state
-    from .models import Connection
-    from .queries import record_counts, session
-
     st = state()
     missing = st.ext.missing_hooks()
     if missing:
@@ -96,12 +95,14 @@ def status(company: str | None) -> None:
 @with_appcontext
 def sync(company: str) -> None:
     """Import years, charts and settings, and queue pending pushes for COMPANY."""
-    from .outbox import sync_now
-
-    message, category = sync_now(company)
-    click.echo(message)
-    if category == "error":
+    result = runs.start_run(company, "sync")
+    if result is runs.StartResult.NOT_CONNECTED:
+        click.echo(f"Connect Fortnox first; nothing was synced ({company} is not connected).")
         raise SystemExit(1)
+    if result is runs.StartResult.QUEUE_UNAVAILABLE:
+        click.echo("The job queue (Redis) is not reachable; nothing was queued. Try again.")
+        raise SystemExit(1)
+    click.echo("Sync started.")
 
 
 @fortnox_cli.command("backfill")
@@ -109,9 +110,7 @@ def sync(company: str) -> None:
 @with_appcontext
 def backfill(company: str) -> None:
     """Hand every sent invoice, its customer and every host voucher of COMPANY to the plugin."""
-    from .outbox import backfill as do_backfill
-
-    count = do_backfill(company)
+    count = outbox.backfill(company)
     click.echo(f"{count} item(s) recorded for Fortnox.")
 
 
@@ -119,8 +118,6 @@ def backfill(company: str) -> None:
 @with_appcontext
 def reconcile() -> None:
     """Re-enqueue every unfinished run whose job is gone or ended (the database is the truth)."""
-    from .reconcile import reconcile_runs
-
     count = reconcile_runs()
     click.echo(f"{count} run(s) handed to a new job.")
 
@@ -129,10 +126,6 @@ def reconcile() -> None:
 @with_appcontext
 def rotate_keys() -> None:
     """Re-encrypt every stored token with the first AOURLY_FORTNOX_TOKEN_KEYS key."""
-    from .extension import state
-    from .models import Connection
-    from .queries import session
-
     cipher = state().cipher
     count = 0
     for conn in session().execute(select(Connection)).scalars():
@@ -151,12 +144,6 @@ def rotate_keys() -> None:
 @with_appcontext
 def forget(company: str, yes: bool) -> None:
     """Delete everything the plugin stores for COMPANY (after revoking its tokens)."""
-    from sqlalchemy import delete
-
-    from . import models
-    from .connection import disconnect
-    from .queries import session
-
     if not yes:
         click.confirm(f"Delete every Fortnox record of company {company}?", abort=True)
     disconnect(company)

@@ -80,6 +80,32 @@ class Settings:
         return f"Settings({shown!r})"
 
 
+def _from_text(name: str, raw: str) -> Any:
+    """An environment value (always text) in the type of the setting's default."""
+    default = DEFAULTS.get(name[len(PREFIX):])
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw[:20]!r}")
+    try:
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw[:20]!r}") from None
+    return raw
+
+
+def settings_from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Every ``AOURLY_FORTNOX_*`` variable of ``environ``, typed like its default, ready for
+    ``app.config.update`` (the strict reader still refuses unknown names at ``init_app``)."""
+    return {key: _from_text(key, value) for key, value in environ.items() if key.startswith(PREFIX)}
+
+
 def read_settings(config: Mapping[str, Any]) -> Settings:
     """Read every ``AOURLY_FORTNOX_*`` key from a Flask config, refusing unknown ones."""
     unknown = [k for k in config if k.startswith(PREFIX) and k[len(PREFIX):] not in DEFAULTS]
@@ -101,7 +127,7 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
     if not prefix.startswith("/"):
         raise ConfigError(f"{PREFIX}URL_PREFIX must start with '/', got {prefix!r}.")
     values["URL_PREFIX"] = prefix.rstrip("/")
-    from .ratelimit import parse_rate  # local: ratelimit imports nothing of ours
+    from .fortnox.ratelimit import parse_rate  # local: the SDK imports nothing of ours
 
     try:
         parse_rate(str(values["RATE_LIMIT"]))

@@ -1,60 +1,31 @@
-"""``FortnoxIntegration``: the Flask extension object a host creates and ``init_app``s."""
+"""``FortnoxIntegration``: the Flask extension object a host creates and ``init_app``s.
+
+The top of the import graph: the only module that imports the web layer and the CLI.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask
 
-from .config import ConfigError, Settings, read_settings
-from .crypto import TokenCipher
+from .cli import fortnox_cli
+from .config import ConfigError, read_settings
+from .connection.crypto import TokenCipher
 from .host import HostAdapter
+from .models import PulledVoucher
+from .queries import pulled_vouchers
+from .state import EXTENSION_KEY, FortnoxState, MappingKeyInfo
+from .sync import outbox
+from .web.views import bp
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
     from redis import Redis
 
-log = logging.getLogger("aourly_fortnox")
-
-EXTENSION_KEY = "aourly_fortnox"
-
 CompanyLoader = Callable[[], "str | int | None"]
 UserCompanyCheck = Callable[[Any, str], bool]
-
-
-@dataclass
-class MappingKeyInfo:
-    """A mapping key the host adds (e.g. ``performer_costs``) with its BAS default."""
-
-    key: str
-    label: str | Callable[[], str]  # a callable is asked per request (the host's gettext)
-    default_account: int | None = None
-
-    def text(self) -> str:
-        if not callable(self.label):
-            return self.label
-        try:
-            return self.label()
-        except Exception:  # a host callable that needs a request, called from a worker
-            log.warning("The label of mapping key %s could not be computed", self.key,
-                        exc_info=True)
-            return self.key
-
-
-@dataclass
-class FortnoxState:
-    """Everything the plugin keeps per Flask app (``app.extensions['aourly_fortnox']``)."""
-
-    ext: FortnoxIntegration
-    settings: Settings
-    db: SQLAlchemy
-    cipher: TokenCipher
-    adapter: HostAdapter | None = None
-    redis: Redis | None = None
-    cache: dict[str, Any] = field(default_factory=dict)
 
 
 class FortnoxIntegration:
@@ -118,11 +89,7 @@ class FortnoxIntegration:
         app.extensions[EXTENSION_KEY] = FortnoxState(
             ext=self, settings=settings, db=db, cipher=cipher, adapter=adapter, redis=redis
         )
-
-        from .cli import fortnox_cli
-        from .views import create_blueprint
-
-        app.register_blueprint(create_blueprint(), url_prefix=settings.url_prefix)
+        app.register_blueprint(bp, url_prefix=settings.url_prefix)
         app.cli.add_command(fortnox_cli)
 
     # -- host hooks -----------------------------------------------------------------------
@@ -147,6 +114,7 @@ class FortnoxIntegration:
         return func
 
     def locale(self) -> str | None:
+        """The language the host's hook chose for this request, if it has one."""
         return self._locale_loader() if self._locale_loader else None
 
     def register_mapping_key(
@@ -162,6 +130,7 @@ class FortnoxIntegration:
 
     @property
     def host_mapping_keys(self) -> dict[str, MappingKeyInfo]:
+        """The host's own mapping keys (a copy: register through ``register_mapping_key``)."""
         return dict(self._host_mapping_keys)
 
     def missing_hooks(self) -> list[str]:
@@ -174,15 +143,18 @@ class FortnoxIntegration:
         return missing
 
     def current_company_id(self) -> str | None:
+        """The host's current company as a string id (None: no company chosen)."""
         if self._company_loader is None:
             return None
         value = self._company_loader()
         return None if value is None else str(value)
 
     def is_owner(self, user: Any, company_id: str) -> bool:
+        """The host's owner check; False when the hook is missing (fail closed)."""
         return bool(self._owner_check and self._owner_check(user, company_id))
 
     def is_member(self, user: Any, company_id: str) -> bool:
+        """The host's membership check; without the hook every owner check decides alone."""
         if self._member_check is None:
             return True
         return bool(self._member_check(user, company_id))
@@ -192,47 +164,28 @@ class FortnoxIntegration:
     # change that caused it (a transactional outbox), never before.
     def sync_invoice(self, company_id: str | int, invoice_id: str | int) -> None:
         """Hand a sent invoice to the plugin (its customer goes first). Commit afterwards."""
-        from .outbox import record_push
-
-        record_push(str(company_id), "invoice", str(invoice_id))
+        outbox.record_push(str(company_id), "invoice", str(invoice_id))
 
     def sync_customer(self, company_id: str | int, customer_id: str | int) -> None:
         """Push a customer (created or edited) to Fortnox. Commit afterwards."""
-        from .outbox import record_push
-
-        record_push(str(company_id), "customer", str(customer_id))
+        outbox.record_push(str(company_id), "customer", str(customer_id))
 
     def sync_voucher(self, company_id: str | int, voucher_id: str | int) -> None:
         """Push a host voucher (e.g. a payout) to Fortnox. Commit afterwards."""
-        from .outbox import record_push
-
-        record_push(str(company_id), "voucher", str(voucher_id))
+        outbox.record_push(str(company_id), "voucher", str(voucher_id))
 
     def sync_states(
         self, company_id: str | int, object_type: str, object_ids: Iterable[str | int]
     ) -> dict[str, str]:
         """``{object_id: state}`` (pending, held, synced, failed, needs_attention) for badges."""
-        from .outbox import sync_states
-
-        return sync_states(str(company_id), object_type, [str(i) for i in object_ids])
+        return outbox.sync_states(str(company_id), object_type, [str(i) for i in object_ids])
 
     def backfill(self, company_id: str | int) -> int:
         """Hand every sent invoice (and its customer) and every host voucher to the plugin."""
-        from .outbox import backfill
+        return outbox.backfill(str(company_id))
 
-        return backfill(str(company_id))
-
-    def vouchers(self, company_id: str | int, financial_year: int | None = None) -> list[Any]:
+    def vouchers(
+        self, company_id: str | int, financial_year: int | None = None
+    ) -> list[PulledVoucher]:
         """Vouchers pulled from Fortnox for this company (newest first)."""
-        from .queries import pulled_vouchers
-
         return pulled_vouchers(str(company_id), financial_year)
-
-
-def state(app: Flask | None = None) -> FortnoxState:
-    """The plugin's state for ``app`` (default: the current app)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    try:
-        return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
-    except KeyError:
-        raise RuntimeError("aourly_fortnox is not initialised on this app (init_app).") from None

@@ -28,6 +28,11 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802
+    """Mark a singular/plural pair for extraction; ``ngettext`` picks the form where shown."""
+    return singular, plural
+
+
 @cache
 def translations(locale: str) -> NullTranslations:
     if locale == "en":
@@ -67,6 +72,7 @@ def gettext(message: str, **values: Any) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    """The singular or plural form for ``n`` in the owner's language; ``%(num)s`` is ``n``."""
     text = translations(current_locale()).ngettext(singular, plural, n)
     return text % {"num": n, **values}
 

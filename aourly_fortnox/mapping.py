@@ -1,6 +1,6 @@
 """Account mapping: which Fortnox account each of our keys books to, and whether it is valid.
 
-Rules (DECISIONS.md, "Mapping semantics"):
+Rules (docs/fortnox.md, "Mapping"):
 - keys are fixed (plus the host's own); prefilled from Fortnox's predefined accounts where the
   company has them, else from BAS; every prefilled key is *suggested* until the owner saves;
 - validated against the financial year that covers today (errors block saving: the account
@@ -16,19 +16,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from .extension import state
 from .i18n import N_, ngettext
 from .i18n import gettext as _
 from .models import Account, AccountMapping, FinancialYear, PredefinedAccount, utcnow
 from .queries import get_connection, session
+from .reasons import Reason
+from .state import state
 
 
 @dataclass(frozen=True)
 class KeySpec:
+    """One mapping key: its label, BAS default, and what a fitting account looks like."""
+
     key: str
     label: str
     bas_default: int | None
@@ -78,48 +82,72 @@ def key_specs() -> list[KeySpec]:
 
 
 def today(tz: str | None = None) -> date:
+    """Today in the company's time zone: the financial year is chosen by the company's date."""
     return datetime.now(ZoneInfo(tz or state().settings.timezone)).date()
 
 
 # -- reading the imported chart ------------------------------------------------------------
+@dataclass(frozen=True)
+class ChartYear:
+    """An imported financial year (plain values: they outlive the session's commit)."""
+
+    fortnox_id: int
+    from_date: date
+    to_date: date
+
+
+@dataclass(frozen=True)
+class ChartAccount:
+    """An account of one imported year, as the mapping checks it."""
+
+    number: int
+    description: str
+    active: bool
+    vat_code: str | None
+
+
 @dataclass
 class Chart:
     """The imported chart of one Fortnox company, per financial year."""
 
     database_number: int | None
-    years: list[FinancialYear]
-    current_year: FinancialYear | None
-    accounts: dict[int, dict[int, Account]]  # fortnox year id -> number -> account
+    years: list[ChartYear]
+    current_year: ChartYear | None
+    accounts: dict[int, dict[int, ChartAccount]]  # fortnox year id -> number -> account
     predefined: dict[str, int]
 
-    def current_accounts(self) -> dict[int, Account]:
+    def current_accounts(self) -> dict[int, ChartAccount]:
+        """The accounts of the financial year that covers today."""
         if self.current_year is None:
             return {}
         return self.accounts.get(self.current_year.fortnox_id, {})
 
 
 def load_chart(company_id: str) -> Chart:
+    """Every imported year, account and predefined account of the current Fortnox company."""
     conn = get_connection(company_id)
     db_number = conn.database_number if conn else None
     if db_number is None:
         return Chart(None, [], None, {}, {})
     db_session = session()
-    years = list(
-        db_session.execute(
-            select(FinancialYear)
+    years = [
+        ChartYear(*row)
+        for row in db_session.execute(
+            select(FinancialYear.fortnox_id, FinancialYear.from_date, FinancialYear.to_date)
             .where(FinancialYear.company_id == company_id,
                    FinancialYear.database_number == db_number)
             .order_by(FinancialYear.from_date)
-        ).scalars()
-    )
+        )
+    ]
     now = today()
     current = next((y for y in years if y.from_date <= now <= y.to_date), None)
-    accounts: dict[int, dict[int, Account]] = {}
-    for account in db_session.execute(
-        select(Account).where(Account.company_id == company_id,
-                              Account.database_number == db_number)
-    ).scalars():
-        accounts.setdefault(account.financial_year, {})[account.number] = account
+    accounts: dict[int, dict[int, ChartAccount]] = {}
+    for year, number, description, active, vat_code in db_session.execute(
+        select(Account.financial_year, Account.number, Account.description, Account.active,
+               Account.vat_code)
+        .where(Account.company_id == company_id, Account.database_number == db_number)
+    ):
+        accounts.setdefault(year, {})[number] = ChartAccount(number, description, active, vat_code)
     predefined = {
         p.name: p.account
         for p in db_session.execute(
@@ -133,17 +161,19 @@ def load_chart(company_id: str) -> Chart:
 # -- validation --------------------------------------------------------------------------
 @dataclass
 class FieldCheck:
+    """One key's value checked against the chart: errors block saving, warnings do not."""
+
     key: str
     label: str
     value: str
-    account: Account | None = None
+    account: ChartAccount | None = None
     suggested: bool = False
     help: str = ""
     errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Reason] = field(default_factory=list)
 
 
-def _year_label(year: FinancialYear) -> str:
+def _year_label(year: ChartYear) -> str:
     return f"{year.from_date.isoformat()} – {year.to_date.isoformat()}"
 
 
@@ -189,8 +219,7 @@ def check_value(spec: KeySpec, raw: str, chart: Chart) -> FieldCheck:
     if spec.expected_range and not spec.expected_range[0] <= number <= spec.expected_range[1]:
         low, high = spec.expected_range
         result.warnings.append(
-            _("%(label)s is usually an account between %(low)s and %(high)s; check with your "
-              "accountant.", label=label, low=low, high=high)
+            Reason("MAPPING_RANGE", {"label": spec.label, "low": low, "high": high})
         )
     for other in chart.years:
         if other is chart.current_year:
@@ -198,18 +227,17 @@ def check_value(spec: KeySpec, raw: str, chart: Chart) -> FieldCheck:
         other_account = chart.accounts.get(other.fortnox_id, {}).get(number)
         if other_account is None:
             result.warnings.append(
-                _("Account %(number)s is missing in financial year %(year)s.",
-                  number=number, year=_year_label(other))
+                Reason("ACCOUNT_MISSING_IN_YEAR", {"number": number, "year": _year_label(other)})
             )
         elif not other_account.active:
             result.warnings.append(
-                _("Account %(number)s is inactive in financial year %(year)s.",
-                  number=number, year=_year_label(other))
+                Reason("ACCOUNT_INACTIVE_IN_YEAR", {"number": number, "year": _year_label(other)})
             )
     return result
 
 
 def stored_mappings(company_id: str) -> dict[str, AccountMapping]:
+    """The company's saved and suggested mappings by key."""
     return {
         m.key: m
         for m in session().execute(
@@ -229,6 +257,8 @@ def check_field(company_id: str, key: str, raw: str) -> FieldCheck:
 # -- the page --------------------------------------------------------------------------
 @dataclass
 class PredefinedRow:
+    """One of Fortnox's own predefined accounts, shown read-only beside our mapping."""
+
     name: str
     label: str
     account: int | None
@@ -237,6 +267,8 @@ class PredefinedRow:
 
 @dataclass
 class MappingView:
+    """The whole mapping checked against one chart: what the page and the card show."""
+
     fields: list[FieldCheck]
     chart: Chart
     predefined: list[PredefinedRow]
@@ -244,7 +276,7 @@ class MappingView:
     connected: bool
 
     @property
-    def accounts(self) -> list[Account]:
+    def accounts(self) -> list[ChartAccount]:
         return sorted(self.chart.current_accounts().values(), key=lambda a: a.number)
 
     @property
@@ -260,7 +292,7 @@ class MappingView:
         return [f for f in self.fields if f.value and f.suggested]
 
     @property
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[Reason]:
         return [w for f in self.fields for w in f.warnings]
 
     @property
@@ -268,9 +300,13 @@ class MappingView:
         return not self.missing and not self.invalid
 
 
-def build_view(company_id: str, values: Mapping[str, str] | None = None) -> MappingView:
-    """The mapping as stored (or as just submitted, when ``values`` is given), checked."""
-    chart = load_chart(company_id)
+def build_view(
+    company_id: str, values: Mapping[str, str] | None = None, chart: Chart | None = None
+) -> MappingView:
+    """The mapping as stored (or as just submitted, when ``values`` is given), checked.
+
+    Pass ``chart`` when one is already loaded: a save checks and re-shows with one load."""
+    chart = chart if chart is not None else load_chart(company_id)
     stored = stored_mappings(company_id)
     fields = []
     for spec in key_specs():
@@ -315,6 +351,8 @@ def prefill_suggestions(company_id: str) -> int:
     """Suggest an account for every key nobody has set (after an import). Returns how many."""
     chart = load_chart(company_id)
     if chart.current_year is None:
+        store_health(company_id, build_view(company_id, chart=chart))
+        session().commit()
         return 0
     stored = stored_mappings(company_id)
     accounts = chart.current_accounts()
@@ -331,12 +369,16 @@ def prefill_suggestions(company_id: str) -> int:
         session().add(AccountMapping(company_id=company_id, key=spec.key, account=candidate,
                                      confirmed=False))
         added += 1
+    session().flush()
+    store_health(company_id, build_view(company_id, chart=chart))
     session().commit()
     return added
 
 
 @dataclass
 class SaveResult:
+    """What a save did: the checked view to show again, and the owner's notice."""
+
     saved: bool
     view: MappingView
     message: str = ""
@@ -344,7 +386,8 @@ class SaveResult:
 
 def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
     """Validate the whole form against the chart; save only if no field has an error."""
-    view = build_view(company_id, values=form)
+    chart = load_chart(company_id)
+    view = build_view(company_id, values=form, chart=chart)
     if not view.connected:
         return SaveResult(False, view, _("Connect Fortnox first."))
     if view.invalid:
@@ -367,40 +410,95 @@ def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
     conn = get_connection(company_id)
     if conn is not None:
         conn.bookkeep_invoices = form.get("bookkeep_invoices") in ("on", "1", "true")
+    db_session.flush()
+    fresh = build_view(company_id, chart=chart)
+    health = store_health(company_id, fresh)
     db_session.commit()
-    fresh = build_view(company_id)
     if fresh.complete:
         message = _("Account mapping saved. The mapping is complete.")
     else:
-        message = _("Account mapping saved. %(summary)s", summary=summary_text(fresh))
+        message = _("Account mapping saved. %(summary)s", summary=health.summary())
     return SaveResult(True, fresh, message)
 
 
-def summary_text(view: MappingView) -> str:
-    """The card's completeness line."""
-    if not view.connected:
-        return ""
-    parts = []
-    if view.missing:
-        parts.append(ngettext("Mapping incomplete: %(num)s account missing",
-                              "Mapping incomplete: %(num)s accounts missing", len(view.missing)))
-    if view.invalid:
-        parts.append(ngettext("%(num)s mapped account is not valid",
-                              "%(num)s mapped accounts are not valid", len(view.invalid)))
-    if not parts:
-        if view.suggested:
-            return _("Mapping complete (suggested accounts, please review)")
-        return _("Mapping complete")
-    return "; ".join(parts)
+@dataclass(frozen=True)
+class MappingHealth:
+    """The card's mapping line, stored on the connection whenever the mapping or the chart
+    changes, so the card polled every few seconds never loads the chart."""
+
+    connected: bool = False
+    missing: int = 0
+    invalid: int = 0
+    suggested: int = 0
+    warnings: tuple[Reason, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.connected and not self.missing and not self.invalid
+
+    @classmethod
+    def of(cls, view: MappingView) -> MappingHealth:
+        """Count what the checked view found."""
+        return cls(view.connected, len(view.missing), len(view.invalid), len(view.suggested),
+                   tuple(view.warnings))
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form: counts, and warnings as reason codes with their parameters."""
+        return {
+            "missing": self.missing, "invalid": self.invalid, "suggested": self.suggested,
+            "warnings": [[w.code, dict(w.params)] for w in self.warnings],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> MappingHealth:
+        """Read the stored form (None before the first import: nothing to say yet)."""
+        if not data:
+            return cls()
+        return cls(
+            True, int(data.get("missing", 0)), int(data.get("invalid", 0)),
+            int(data.get("suggested", 0)),
+            tuple(Reason(code, params) for code, params in data.get("warnings", [])),
+        )
+
+    def summary(self) -> str:
+        """The card's completeness line, in the owner's language."""
+        if not self.connected:
+            return ""
+        parts = []
+        if self.missing:
+            parts.append(ngettext("Mapping incomplete: %(num)s account missing",
+                                  "Mapping incomplete: %(num)s accounts missing", self.missing))
+        if self.invalid:
+            parts.append(ngettext("%(num)s mapped account is not valid",
+                                  "%(num)s mapped accounts are not valid", self.invalid))
+        if not parts:
+            if self.suggested:
+                return _("Mapping complete (suggested accounts, please review)")
+            return _("Mapping complete")
+        return "; ".join(parts)
+
+
+def store_health(company_id: str, view: MappingView) -> MappingHealth:
+    """Keep the card's mapping line on the connection row (the caller commits)."""
+    health = MappingHealth.of(view)
+    conn = get_connection(company_id)
+    if conn is not None:
+        conn.mapping_health = health.to_json() if view.connected else None
+    return health
 
 
 class MappingProblem(Exception):
-    """Why an item cannot be pushed because of the mapping (a reason code and a sentence)."""
+    """Why an item cannot be pushed because of the mapping: a reason code and its parameters
+    (stored as they are; ``reason`` words them in the current language)."""
 
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, code: str, **params: Any) -> None:
         self.code = code
-        self.reason = reason
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def reason(self) -> str:
+        return str(Reason(self.code, self.params))
 
 
 class AccountResolver:
@@ -413,7 +511,7 @@ class AccountResolver:
     def __init__(self, company_id: str) -> None:
         self.chart = load_chart(company_id)
         self.mappings = stored_mappings(company_id)
-        self.labels = {spec.key: _(spec.label) for spec in key_specs()}
+        self.labels = {spec.key: spec.label for spec in key_specs()}
         conn = get_connection(company_id)
         self.locked_through = conn.locked_through if conn else None
 
@@ -421,42 +519,24 @@ class AccountResolver:
         """Fortnox must take bookings on ``on``: a financial year covers it, and it is after
         the locked period (both from the last import; a retry refreshes them first)."""
         if not any(y.from_date <= on <= y.to_date for y in self.chart.years):
-            raise MappingProblem(
-                "FINANCIAL_YEAR_MISSING",
-                _("No financial year imported from Fortnox covers %(date)s: create it in "
-                  "Fortnox, then refresh the chart.", date=on.isoformat()),
-            )
+            raise MappingProblem("FINANCIAL_YEAR_MISSING", date=on.isoformat())
         if self.locked_through is not None and on <= self.locked_through:
             raise MappingProblem(
-                "PERIOD_LOCKED",
-                _("%(date)s is in a locked period in Fortnox (locked through %(locked)s): "
-                  "unlock it in Fortnox or use a later date.",
-                  date=on.isoformat(), locked=self.locked_through.isoformat()),
+                "PERIOD_LOCKED", date=on.isoformat(), locked=self.locked_through.isoformat()
             )
 
     def account(self, key: str, on: date) -> int:
+        """The account ``key`` books to on ``on``, or a :class:`MappingProblem` saying why not."""
         label = self.labels.get(key, key)
         mapping = self.mappings.get(key)
         if mapping is None:
-            raise MappingProblem(
-                "ACCOUNT_UNMAPPED",
-                _("%(label)s is not mapped: choose an account on the mapping page.", label=label),
-            )
+            raise MappingProblem("ACCOUNT_UNMAPPED", label=label)
         self.check_date(on)
         year = next(y for y in self.chart.years if y.from_date <= on <= y.to_date)
         account = self.chart.accounts.get(year.fortnox_id, {}).get(mapping.account)
         if account is None or not account.active:
-            code, message = (
-                ("ACCOUNT_MISSING",
-                 N_("%(label)s is mapped to account %(number)s, which does not exist in "
-                    "financial year %(year)s: choose another account on the mapping page."))
-                if account is None
-                else ("ACCOUNT_INACTIVE",
-                      N_("%(label)s is mapped to account %(number)s, which is inactive in "
-                         "financial year %(year)s: choose another account on the mapping "
-                         "page."))
-            )
             raise MappingProblem(
-                code, _(message, label=label, number=mapping.account, year=_year_label(year))
+                "ACCOUNT_MISSING" if account is None else "ACCOUNT_INACTIVE",
+                label=label, number=mapping.account, year=_year_label(year),
             )
         return mapping.account

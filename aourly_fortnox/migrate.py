@@ -1,6 +1,6 @@
 """Run the plugin's Alembic branch without Flask-Migrate (``flask fortnox db upgrade``).
 
-The revisions live in the top-level ``migrations/`` folder, shipped in the wheel as
+The revisions live in ``aourly_fortnox/migrations/`` and ship in the wheel as
 ``aourly_fortnox.migrations``; this runner keeps its own version table so it never touches
 a host's ``alembic_version``.
 """
@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask
 
-from .extension import state
+from .state import state
 
 VERSION_TABLE = "aourly_fortnox_alembic_version"
 BRANCH = "aourly_fortnox"

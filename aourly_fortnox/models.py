@@ -108,6 +108,9 @@ class Connection(Base):
     locked_through: Mapped[date | None] = mapped_column(Date)
     # Per-company choice on the mapping page: bookkeep invoices right after create.
     bookkeep_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The card's mapping line (counts and warning codes), kept whenever the mapping or the
+    # chart changes, so the card polled every few seconds never loads the chart.
+    mapping_health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -257,7 +260,9 @@ class SyncRun(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    #: A reason code (``aourly_fortnox.reasons``), worded for the owner when shown.
     message: Mapped[str | None] = mapped_column(Text)
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     job_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

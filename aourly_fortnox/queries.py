@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask_sqlalchemy.session import Session
 from sqlalchemy import func, select
+from sqlalchemy.orm import scoped_session
 
-from .extension import state
 from .models import (
     Connection,
     ConnectionStatus,
@@ -13,19 +14,23 @@ from .models import (
     SyncRecord,
     SyncRun,
 )
+from .state import state
 
 
-def session():  # type: ignore[no-untyped-def]
+def session() -> scoped_session[Session]:
+    """The host's SQLAlchemy session: the plugin's rows join the host's transactions."""
     return state().db.session
 
 
 def get_connection(company_id: str) -> Connection | None:
+    """The company's connection row (any state), or None before the first connect."""
     return session().execute(
         select(Connection).where(Connection.company_id == company_id)
     ).scalar_one_or_none()
 
 
 def connection_status(conn: Connection | None) -> ConnectionStatus:
+    """A row's state; no row means the company never connected."""
     return ConnectionStatus(conn.status) if conn else ConnectionStatus.NOT_CONNECTED
 
 
@@ -42,6 +47,7 @@ def record_counts(company_id: str) -> dict[str, int]:
 
 
 def active_run(company_id: str) -> SyncRun | None:
+    """The run queued or running now, if any (one at a time per company)."""
     return session().execute(
         select(SyncRun)
         .where(SyncRun.company_id == company_id, SyncRun.state.in_(("queued", "running")))
@@ -51,6 +57,7 @@ def active_run(company_id: str) -> SyncRun | None:
 
 
 def recent_runs(company_id: str, limit: int = 20) -> list[SyncRun]:
+    """The latest runs, newest first (the sync log's history)."""
     return list(
         session().execute(
             select(SyncRun)
@@ -62,6 +69,7 @@ def recent_runs(company_id: str, limit: int = 20) -> list[SyncRun]:
 
 
 def pulled_vouchers(company_id: str, financial_year: int | None = None) -> list[PulledVoucher]:
+    """Vouchers read from the company's current Fortnox company, newest first."""
     query = select(PulledVoucher).where(PulledVoucher.company_id == company_id)
     conn = get_connection(company_id)
     if conn is not None and conn.database_number is not None:

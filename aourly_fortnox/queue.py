@@ -1,19 +1,20 @@
 """Where work goes: RQ queues on the configured Redis, or inline when the queue is off.
 
-RQ is only the carrier; the database rows say what must happen (DECISIONS.md). Live pushes
-and bulk backfills use separate queues so a large backfill never starves a live send.
+RQ is only the carrier; the database rows say what must happen (docs/architecture.md). Live
+pushes and bulk backfills use separate queues so a large backfill never starves a live send.
+Jobs are named by their dotted path, so the layers that queue work never import the RQ entry
+points in ``aourly_fortnox.jobs`` (which import them).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError
-from .extension import state
-from .i18n import gettext as _
+from .state import state
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -22,8 +23,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("aourly_fortnox.queue")
 
 
+#: The reason code stored and shown when Redis does not take a job (see docs/fortnox.md).
+QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE"
+
+
 class QueueUnavailable(RuntimeError):
     """Redis did not take the job. The database row stays, so nothing is lost."""
+
+    code = QUEUE_UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__("The job queue (Redis) is not reachable.")
 
 
 def redis_or_none() -> Redis | None:
@@ -39,10 +49,11 @@ def redis_or_none() -> Redis | None:
         from redis import Redis
 
         cached = st.cache["redis"] = Redis.from_url(url)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def require_redis() -> Redis:
+    """The plugin's Redis connection, or a start-up style error naming the setting."""
     redis = redis_or_none()
     if redis is None:
         raise ConfigError(
@@ -53,6 +64,7 @@ def require_redis() -> Redis:
 
 
 def queue(backfill: bool = False) -> Queue:
+    """The live queue, or the backfill queue that round-robins with it on every worker."""
     from rq import Queue
 
     settings = state().settings
@@ -60,23 +72,26 @@ def queue(backfill: bool = False) -> Queue:
     return Queue(name, connection=require_redis())
 
 
-def enqueue(func: Callable[..., Any], *args: Any, backfill: bool = False) -> str | None:
-    """Run ``func(*args)`` on a worker; inline when ``AOURLY_FORTNOX_QUEUE_IS_ASYNC`` is off.
+def resolve(func_path: str) -> Any:
+    """The function behind a dotted job name (``aourly_fortnox.jobs.run_import``)."""
+    module, _, name = func_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def enqueue(func_path: str, *args: Any, backfill: bool = False) -> str | None:
+    """Run the job ``func_path(*args)`` on a worker; inline when the queue is off.
 
     Returns the job id (None inline). Job ids are per attempt: a row stores its current one.
     """
     if not state().settings.queue_is_async:
-        func(*args)
+        resolve(func_path)(*args)
         return None
     from redis.exceptions import RedisError
 
     job_id = f"fortnox-{uuid.uuid4().hex}"
     try:
-        queue(backfill).enqueue(func, *args, job_id=job_id)
+        queue(backfill).enqueue(func_path, *args, job_id=job_id)
     except RedisError as exc:
-        log.error("Could not queue %s: Redis is not reachable (%s)", func.__name__, exc)
-        raise QueueUnavailable(
-            _("The job queue (Redis) is not reachable right now. Nothing is lost; try again "
-              "in a minute, and ask your administrator if this persists.")
-        ) from None
+        log.error("Could not queue %s: Redis is not reachable (%s)", func_path, exc)
+        raise QueueUnavailable() from None
     return job_id

@@ -13,16 +13,16 @@ import socket
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from .extension import state
-from .models import Connection, ConnectionStatus, SyncRun, WorkerHeartbeat, utcnow
+from .models import WorkerHeartbeat, utcnow
 from .queries import session
 from .queue import queue, require_redis
+from .state import state
+from .sync.schedule import run_tick
 
 log = logging.getLogger("aourly_fortnox.worker")
 
@@ -30,6 +30,7 @@ TICK_LOCK = "aourly_fortnox:tick"
 
 
 def write_heartbeat(name: str) -> None:
+    """Record that this worker is alive (the card warns when none was seen for a while)."""
     db_session = session()
     beat = db_session.execute(
         select(WorkerHeartbeat).where(WorkerHeartbeat.worker_name == name)
@@ -39,73 +40,6 @@ def write_heartbeat(name: str) -> None:
         db_session.add(beat)
     beat.seen_at = utcnow()
     db_session.commit()
-
-
-def run_tick() -> dict[str, int]:
-    """One round of periodic work: expiry and keep-alive, scheduled syncs, the reconcile
-    sweep. Safe to run at any time, from any process."""
-    settings = state().settings
-    from .connection import DatabaseTokenStore, client_for
-    from .errors import AuthorizationExpired, FortnoxError
-
-    now = utcnow()
-    done = {"expired": 0, "kept_alive": 0}
-    connections = list(
-        session().execute(
-            select(Connection).where(Connection.status == ConnectionStatus.CONNECTED)
-        ).scalars()
-    )
-    keepalive_before = now - timedelta(seconds=int(settings.keepalive_interval))
-    for conn in connections:
-        company_id = conn.company_id
-        # load() flips a refresh token past its lifetime to Expired.
-        if DatabaseTokenStore(company_id).load() is None:
-            done["expired"] += 1
-            continue
-        if conn.token_refreshed_at is None or conn.token_refreshed_at < keepalive_before:
-            try:
-                client_for(company_id).tokens.refresh_now()
-                done["kept_alive"] += 1
-            except AuthorizationExpired:
-                done["expired"] += 1
-            except FortnoxError as exc:
-                log.warning("Keep-alive for company %s failed: %s", company_id, exc.reason)
-    done["scheduled"] = schedule_syncs(now)
-    from .reconcile import reconcile_runs
-
-    done["reconciled"] = reconcile_runs()
-    session().expire_all()
-    return done
-
-
-def schedule_syncs(now: datetime) -> int:
-    """Start a scheduled sync for every connected company whose last run is older than
-    ``AOURLY_FORTNOX_SCHEDULED_SYNC_INTERVAL``. Disconnected and expired companies get none."""
-    from .outbox import enqueue_import
-    from .queue import QueueUnavailable
-
-    due_before = now - timedelta(seconds=int(state().settings.scheduled_sync_interval))
-    last_run = (
-        select(SyncRun.company_id, func.max(SyncRun.created_at).label("last"))
-        .group_by(SyncRun.company_id)
-        .subquery()
-    )
-    due = session().execute(
-        select(Connection.company_id)
-        .outerjoin(last_run, last_run.c.company_id == Connection.company_id)
-        .where(
-            Connection.status == ConnectionStatus.CONNECTED,
-            (last_run.c.last.is_(None)) | (last_run.c.last < due_before),
-        )
-    ).scalars()
-    started = 0
-    for company_id in list(due):
-        try:
-            enqueue_import(company_id, kind="sync")
-        except QueueUnavailable:
-            break  # the next tick tries again
-        started += 1
-    return started
 
 
 def tick_if_due(worker_name: str) -> bool:

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app()
     # A demo database from an older checkout gets the plugin's newer migrations (the plugin's
     # own branch only; `flask fortnox db ...` stays the tool for anything else).
-    from aourly_fortnox.migrate import upgrade_database
+    from aourly_fortnox import upgrade_database
 
     upgrade_database(app)
     sandbox_url = None
@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     queue_note = "Redis at " + str(app.config.get("AOURLY_FORTNOX_REDIS_URL"))
     if uses_embedded_queue(app):
         try:
-            from aourly_fortnox.worker import start_embedded_worker
+            from aourly_fortnox import start_embedded_worker
         except ImportError:
-            log.error("aourly_fortnox.worker.start_embedded_worker is missing: Fortnox jobs "
+            log.error("aourly_fortnox.start_embedded_worker is missing: Fortnox jobs "
                       "are queued but nothing runs them in this demo.")
             queue_note = "embedded (no worker available!)"
         else:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from aourly_fortnox.host import (
+from aourly_fortnox import (
     CustomerData,
     InvoiceData,
     InvoiceRowData,

@@ -50,14 +50,14 @@ def reset(yes: bool) -> None:
             f"This deletes every customer, invoice, payout and Fortnox connection in "
             f"{db.engine.url.render_as_string(hide_password=True)}. Continue?", abort=True
         )
-    from aourly_fortnox.models import Base as PluginBase
+    import aourly_fortnox
 
-    from .database import PLUGIN_VERSION_TABLE, initialise_database
+    from .database import initialise_database
 
     db.session.remove()
-    PluginBase.metadata.drop_all(db.engine)
+    aourly_fortnox.metadata.drop_all(db.engine)
     with db.engine.begin() as conn:
-        Table(PLUGIN_VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
+        Table(aourly_fortnox.VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
     db.drop_all()
     initialise_database(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo("Demo data reset: tables created again and the demo companies seeded.")

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aourly_fortnox.config import DEFAULTS as FORTNOX_DEFAULTS
-from aourly_fortnox.config import PREFIX as FORTNOX_PREFIX
+from aourly_fortnox import settings_from_environ
 
 log = logging.getLogger("example_host")
 
@@ -28,29 +27,9 @@ SECRET_KEY_FILE = "secret_key"
 TOKEN_KEYS_FILE = "fortnox_token_keys"
 
 
-def _convert(name: str, raw: str) -> Any:
-    """Environment values are strings; give the plugin the type its default has."""
-    default = FORTNOX_DEFAULTS.get(name[len(FORTNOX_PREFIX):])
-    if isinstance(default, bool):
-        lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off", ""}:
-            return False
-        raise ValueError(f"{name} must be true or false, got {raw!r}")
-    if isinstance(default, int):
-        return int(raw)
-    if isinstance(default, float):
-        return float(raw)
-    return raw
-
-
 def fortnox_settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        key: _convert(key, value)
-        for key, value in environ.items()
-        if key.startswith(FORTNOX_PREFIX)
-    }
+    """The plugin's ``AOURLY_FORTNOX_*`` settings from the environment, typed by the plugin."""
+    return settings_from_environ(environ)
 
 
 def normalise_database_url(url: str) -> str:
@@ -119,14 +98,14 @@ def build_config(
         cfg["SECRET_KEY"] = _read_or_create_secret(
             instance / SECRET_KEY_FILE, lambda: secrets.token_urlsafe(48), "SECRET_KEY"
         )
-    tokens_key = FORTNOX_PREFIX + "TOKEN_KEYS"
+    tokens_key = "AOURLY_FORTNOX_" + "TOKEN_KEYS"
     if not cfg.get(tokens_key):
         cfg[tokens_key] = _read_or_create_secret(
             instance / TOKEN_KEYS_FILE, _new_fernet_key, tokens_key
         )
 
     # REDIS_URL feeds the plugin's queue unless the plugin's own key says otherwise.
-    redis_key = FORTNOX_PREFIX + "REDIS_URL"
+    redis_key = "AOURLY_FORTNOX_" + "REDIS_URL"
     if not cfg.get(redis_key) and cfg.get("REDIS_URL"):
         cfg[redis_key] = cfg["REDIS_URL"]
 
@@ -143,15 +122,15 @@ def apply_sandbox_defaults(cfg: dict[str, Any], port: int) -> None:
         "CLIENT_ID": DEMO_CLIENT_ID,
         "CLIENT_SECRET": DEMO_CLIENT_SECRET,
     }
-    unset = [name for name in demo if not cfg.get(FORTNOX_PREFIX + name)]
+    unset = [name for name in demo if not cfg.get("AOURLY_FORTNOX_" + name)]
     if 0 < len(unset) < len(demo):
         # Half a configuration is usually a mistake: say which parts are the demo's.
         log.warning(
             "Fortnox is partly configured: %s fall back to the demo sandbox on port %d.",
-            ", ".join(FORTNOX_PREFIX + name for name in unset), port,
+            ", ".join("AOURLY_FORTNOX_" + name for name in unset), port,
         )
     for name in unset:
-        cfg[FORTNOX_PREFIX + name] = demo[name]
+        cfg["AOURLY_FORTNOX_" + name] = demo[name]
     cfg["AOURLY_SANDBOX_PORT"] = port
     # The sandbox child is only worth starting when the API is the demo one.
-    cfg["EXAMPLE_HOST_USES_SANDBOX"] = cfg[FORTNOX_PREFIX + "API_URL"] == base
+    cfg["EXAMPLE_HOST_USES_SANDBOX"] = cfg["AOURLY_FORTNOX_" + "API_URL"] == base

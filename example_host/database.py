@@ -10,12 +10,13 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from aourly_fortnox import VERSION_TABLE, upgrade_database
+
 from .extensions import db
 
 log = logging.getLogger("example_host")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-PLUGIN_VERSION_TABLE = "aourly_fortnox_alembic_version"
 
 
 def configure_engine(app: Flask) -> None:
@@ -43,8 +44,6 @@ def _host_tables_exist() -> bool:
 
 
 def run_plugin_migrations(app: Flask) -> None:
-    from aourly_fortnox.migrate import upgrade_database
-
     upgrade_database(app)
 
 
@@ -58,7 +57,7 @@ def initialise_database(app: Flask) -> bool:
 
     with app.app_context():
         if _host_tables_exist():
-            if not inspect(db.engine).has_table(PLUGIN_VERSION_TABLE):
+            if not inspect(db.engine).has_table(VERSION_TABLE):
                 # A host database from before the plugin was mounted: add the plugin's tables.
                 run_plugin_migrations(app)
             return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
@@ -166,7 +167,7 @@ def invoices_list() -> Response:
 
 def _invoice_filter(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     today = ledger.today().isoformat()
-    rules = {
+    rules: dict[str, Callable[[dict[str, Any]], bool]] = {
         "cancelled": lambda i: i["Cancelled"],
         "fullypaid": lambda i: not i["Cancelled"] and i["Balance"] == 0 and i["Total"] != 0,
         "unpaid": lambda i: not i["Cancelled"] and i["Balance"] != 0,

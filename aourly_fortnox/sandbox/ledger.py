@@ -199,7 +199,7 @@ def account(store: Store, db: int, year_id: int, number: int) -> dict[str, Any] 
     return store.get(db, "account", f"{year_id}:{number}")
 
 
-def check_account(store: Store, db: int, year_id: int, number: Any, field: str) -> dict:
+def check_account(store: Store, db: int, year_id: int, number: Any, field: str) -> dict[str, Any]:
     """The account must exist and be active in that year's chart (2000423 / 2000550)."""
     found = account(store, db, year_id, to_int(number, field))
     if found is None:
@@ -219,7 +219,7 @@ def movements(store: Store, db: int, year_id: int) -> dict[int, Decimal]:
     return totals
 
 
-def account_full(account: dict[str, Any], base: str, moved: dict[int, Decimal]) -> dict:
+def account_full(account: dict[str, Any], base: str, moved: dict[int, Decimal]) -> dict[str, Any]:
     url = f"{base}/3/accounts/{account['Number']}?financialyear={account['Year']}"
     carried = decimal_of(account["BalanceBroughtForward"]) + moved.get(account["Number"], 0)
     return {"@url": url, **account, "BalanceCarriedForward": amount(carried)}
@@ -231,7 +231,9 @@ def account_item(account: dict[str, Any], base: str) -> dict[str, Any]:
     return {name: full.get(name) for name in ACCOUNT_LIST_FIELDS}
 
 
-def upsert_account(store: Store, db: int, payload: dict[str, Any], year_id: Any) -> list[dict]:
+def upsert_account(
+    store: Store, db: int, payload: dict[str, Any], year_id: Any
+) -> list[dict[str, Any]]:
     """What a person does in the chart: create or change an account by ``Number``, in one
     year (``Year`` = financial-year Id) or, without one, in every year."""
     unknown = set(payload) - ACCOUNT_FIELDS

@@ -58,7 +58,7 @@ def voucher_item(voucher: dict[str, Any], base: str) -> dict[str, Any]:
     return {name: full[name] for name in LIST_FIELDS}
 
 
-def get_voucher(store: Store, db: int, series: str, number: int, year_id: int) -> dict:
+def get_voucher(store: Store, db: int, series: str, number: int, year_id: int) -> dict[str, Any]:
     found = store.get(db, "voucher", voucher_key(year_id, series, number))
     if found is None:
         raise errors.not_found(errors.VOUCHER_NOT_FOUND, "Kan inte hitta verifikationen.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aourly_fortnox.oauth import TokenSet
+from aourly_fortnox.fortnox.oauth import TokenSet
 
 API = "https://api.fortnox.test"
 AUTH = "https://apps.fortnox.test/oauth-v1"

@@ -10,9 +10,9 @@ import pytest
 import redis
 import responses
 
-from aourly_fortnox.client import FortnoxClient
-from aourly_fortnox.oauth import FortnoxOAuth
-from aourly_fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
+from aourly_fortnox.fortnox.client import FortnoxClient
+from aourly_fortnox.fortnox.oauth import FortnoxOAuth
+from aourly_fortnox.fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
 from tests.client.client_helpers import API, AUTH, SECRET, make_tokens
 
 

@@ -11,7 +11,7 @@ def acquire_many(prefix: str, key: str, limit: int, period: float, count: int,
     """Acquire ``count`` times once every process is ready; put (start, admit times)."""
     import redis
 
-    from aourly_fortnox.ratelimit import RedisRateLimiter
+    from aourly_fortnox.fortnox.ratelimit import RedisRateLimiter
 
     conn = redis.Redis(host="127.0.0.1", port=6379)
     limiter = RedisRateLimiter(conn, limit=limit, period=period, prefix=prefix)

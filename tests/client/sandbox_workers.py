@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from aourly_fortnox.oauth import TokenSet
+from aourly_fortnox.fortnox.oauth import TokenSet
 
 # KEYS[1]: the stored token set (JSON); ARGV[1]: expected refresh token; ARGV[2]: new JSON
 # ('' = mark expired, i.e. delete). Returns 1 if it won.
@@ -22,7 +22,7 @@ return 1
 
 
 class RedisTokenStore:
-    """:class:`aourly_fortnox.tokens.TokenStore` in one Redis key, safe across processes."""
+    """:class:`aourly_fortnox.fortnox.tokens.TokenStore` in one Redis key, safe across processes."""
 
     def __init__(self, conn: Any, key: str) -> None:
         self.conn = conn
@@ -48,11 +48,11 @@ def call_many(cfg: dict[str, Any], calls: int, barrier: Any, results: Any) -> No
     """Make ``calls`` API calls on the shared connection; put (ok, errors by type)."""
     import redis
 
-    from aourly_fortnox.client import FortnoxClient
-    from aourly_fortnox.errors import FortnoxError
-    from aourly_fortnox.oauth import FortnoxOAuth
-    from aourly_fortnox.ratelimit import RedisRateLimiter
-    from aourly_fortnox.tokens import RedisLockFactory, TokenManager
+    from aourly_fortnox.fortnox.client import FortnoxClient
+    from aourly_fortnox.fortnox.errors import FortnoxError
+    from aourly_fortnox.fortnox.oauth import FortnoxOAuth
+    from aourly_fortnox.fortnox.ratelimit import RedisRateLimiter
+    from aourly_fortnox.fortnox.tokens import RedisLockFactory, TokenManager
 
     conn = redis.Redis(host="127.0.0.1", port=6379)
     oauth = FortnoxOAuth(cfg["auth_url"], cfg["client_id"], cfg["client_secret"],

@@ -12,8 +12,8 @@ import requests
 import responses
 from responses import matchers
 
-from aourly_fortnox.client import FortnoxClient, parse_retry_after
-from aourly_fortnox.errors import (
+from aourly_fortnox.fortnox.client import FortnoxClient, parse_retry_after
+from aourly_fortnox.fortnox.errors import (
     AuthorizationExpired,
     FortnoxError,
     NotFound,
@@ -23,8 +23,8 @@ from aourly_fortnox.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from aourly_fortnox.ratelimit import LocalRateLimiter
-from aourly_fortnox.tokens import MemoryTokenStore, TokenManager
+from aourly_fortnox.fortnox.ratelimit import LocalRateLimiter
+from aourly_fortnox.fortnox.tokens import MemoryTokenStore, TokenManager
 from tests.client.client_helpers import API, AUTH, SECRET, token_body
 
 CUSTOMERS = f"{API}/3/customers"
@@ -221,7 +221,7 @@ def test_numbers_as_strings_and_decimals(mocked: responses.RequestsMock,
         "RoundOff": 0.25, "TotalVAT": 43.8,
         "InvoiceRows": [{"DeliveredQuantity": "1.12", "Price": 950.5}]}}))
     invoice = client.get_invoice("1037")
-    from aourly_fortnox.client import to_bool, to_decimal, to_int, to_str
+    from aourly_fortnox.fortnox.client import to_bool, to_decimal, to_int, to_str
 
     assert invoice["RoundOff"] == Decimal("0.25") and isinstance(invoice["TotalVAT"], Decimal)
     assert invoice["TotalVAT"] == Decimal("43.8")

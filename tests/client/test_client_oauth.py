@@ -12,8 +12,8 @@ import requests
 import responses
 from responses import matchers
 
-from aourly_fortnox.errors import AuthorizationExpired, OAuthError, TransientError
-from aourly_fortnox.oauth import (
+from aourly_fortnox.fortnox.errors import AuthorizationExpired, OAuthError, TransientError
+from aourly_fortnox.fortnox.oauth import (
     FortnoxOAuth,
     TokenSet,
     build_authorization_url,

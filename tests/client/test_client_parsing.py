@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aourly_fortnox.errors import (
+from aourly_fortnox.fortnox.errors import (
     FortnoxError,
     NotFound,
     OAuthError,
@@ -18,7 +18,7 @@ from aourly_fortnox.errors import (
     error_for_response,
     parse_error_body,
 )
-from aourly_fortnox.parsing import to_bool, to_decimal, to_int, to_str
+from aourly_fortnox.fortnox.parsing import to_bool, to_decimal, to_int, to_str
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -13,8 +13,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from aourly_fortnox.errors import RateLimited
-from aourly_fortnox.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter, parse_rate
+from aourly_fortnox.fortnox.errors import RateLimited
+from aourly_fortnox.fortnox.ratelimit import (
+    LocalRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    parse_rate,
+)
 from tests.client.ratelimit_workers import acquire_many
 
 # Admit times are taken in the caller after the script answered, a few ms after the server
@@ -154,7 +159,7 @@ def test_local_note_429_and_max_wait() -> None:
 
 
 def test_redis_down_is_transient() -> None:
-    from aourly_fortnox.errors import TransientError
+    from aourly_fortnox.fortnox.errors import TransientError
 
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
                        retry=Retry(NoBackoff(), 0))

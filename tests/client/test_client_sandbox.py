@@ -14,10 +14,10 @@ import pytest
 import redis
 import requests
 
-from aourly_fortnox.client import FortnoxClient
-from aourly_fortnox.errors import AuthorizationExpired, OAuthError
-from aourly_fortnox.oauth import FortnoxOAuth, parse_callback
-from aourly_fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
+from aourly_fortnox.fortnox.client import FortnoxClient
+from aourly_fortnox.fortnox.errors import AuthorizationExpired, OAuthError
+from aourly_fortnox.fortnox.oauth import FortnoxOAuth, parse_callback
+from aourly_fortnox.fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
 from tests.client.sandbox_workers import RedisTokenStore, call_many
 
 testing = pytest.importorskip("aourly_fortnox.sandbox.testing")

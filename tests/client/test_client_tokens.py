@@ -12,9 +12,9 @@ import responses
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from aourly_fortnox.errors import AuthorizationExpired, TransientError
-from aourly_fortnox.oauth import FortnoxOAuth, TokenSet
-from aourly_fortnox.tokens import (
+from aourly_fortnox.fortnox.errors import AuthorizationExpired, TransientError
+from aourly_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
+from aourly_fortnox.fortnox.tokens import (
     MemoryTokenStore,
     RedisLockFactory,
     ThreadLockFactory,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from aourly_fortnox.extension import state
 from aourly_fortnox.models import (
     Account,
     Connection,
@@ -15,6 +14,7 @@ from aourly_fortnox.models import (
     PredefinedAccount,
     utcnow,
 )
+from aourly_fortnox.state import state
 
 DB_NUMBER = 1001
 BASE_CHART = {

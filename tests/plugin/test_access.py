@@ -130,7 +130,7 @@ def test_another_companys_record_is_404(app: Flask, client: FlaskClient) -> None
     from aourly_fortnox.models import RecordState, SyncRecord
 
     with app.app_context():
-        from aourly_fortnox.extension import state
+        from aourly_fortnox.state import state
 
         db = state(app).db
         record = SyncRecord(company_id="globex", object_type="invoice", object_id="1",

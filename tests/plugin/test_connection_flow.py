@@ -20,10 +20,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from aourly_fortnox import signals
-from aourly_fortnox.errors import AuthorizationExpired
-from aourly_fortnox.extension import state
+from aourly_fortnox.fortnox.errors import AuthorizationExpired
 from aourly_fortnox.models import Account, AccountMapping, FinancialYear, SyncRecord, utcnow
 from aourly_fortnox.queries import get_connection
+from aourly_fortnox.state import state
 
 from .conftest import login
 from .flow import companies, connect, consent, sandbox_host, start
@@ -237,7 +237,7 @@ def test_disconnect_revokes_keeps_data_and_holds_new_sends(
         state(app).db.session.commit()
         record = state(app).db.session.query(SyncRecord).one()
         assert record.state == "held"
-        from aourly_fortnox.connection import oauth_client
+        from aourly_fortnox.connection.clients import oauth_client
 
         with pytest.raises(AuthorizationExpired):
             oauth_client().refresh(refresh)  # revoked at Fortnox
@@ -351,7 +351,7 @@ def test_keep_alive_rotates_an_idle_refresh_token(sandbox: Any, client: FlaskCli
     client = app.test_client()
     login(client)
     assert connect(client).status_code == 303
-    from aourly_fortnox.worker import run_tick
+    from aourly_fortnox.sync.schedule import run_tick
 
     with app.app_context():
         cipher = state(app).cipher
@@ -360,7 +360,7 @@ def test_keep_alive_rotates_an_idle_refresh_token(sandbox: Any, client: FlaskCli
         state(app).db.session.expire_all()
         after = cipher.decrypt(get_connection("acme").refresh_token_enc or "")  # type: ignore[union-attr]
         assert after != before
-        from aourly_fortnox.connection import oauth_client
+        from aourly_fortnox.connection.clients import oauth_client
 
         with pytest.raises(AuthorizationExpired):
             oauth_client().refresh(before)  # single use: the old one is dead
@@ -371,7 +371,7 @@ def test_refresh_token_past_its_lifetime_flips_to_expired(
 ) -> None:
     login(client)
     assert connect(client).status_code == 303
-    from aourly_fortnox.worker import run_tick
+    from aourly_fortnox.sync.schedule import run_tick
 
     with app.app_context():
         conn = get_connection("acme")
@@ -449,7 +449,7 @@ def test_card_warns_before_the_next_year_breaks_a_sync(
 
 def test_the_tick_runs_scheduled_syncs_for_connected_companies_only(sandbox: Any) -> None:
     from aourly_fortnox.models import SyncRun
-    from aourly_fortnox.worker import run_tick
+    from aourly_fortnox.sync.schedule import run_tick
 
     app = sandbox_host(sandbox, AOURLY_FORTNOX_SCHEDULED_SYNC_INTERVAL=0)
     acme, globex = app.test_client(), app.test_client()

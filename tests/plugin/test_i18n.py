@@ -22,8 +22,10 @@ def test_the_swedish_catalogue_translates_every_string_in_the_code() -> None:
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
     package = Path(str(files("aourly_fortnox")))
-    keywords = {**DEFAULT_KEYWORDS, "fx_": None, "N_": None}
-    method_map = [("sandbox/**", "ignore"), ("**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {**DEFAULT_KEYWORDS, "fx_": None, "N_": None, "N_plural": (1, 2),
+                "fx_ngettext": (1, 2)}
+    method_map = [("sandbox/**", "ignore"), ("**.py", "python"),
+                  ("web/templates/**.html", "jinja2")]
     found = {
         message if isinstance(message, str) else message[0]
         for _, _, message, *_ in extract_from_dir(str(package), method_map, keywords=keywords)

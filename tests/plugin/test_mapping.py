@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from aourly_fortnox import mapping
-from aourly_fortnox.extension import state
 from aourly_fortnox.models import AccountMapping
+from aourly_fortnox.state import state
 
 from .charts import install_chart
 from .conftest import login

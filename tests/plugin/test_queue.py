@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import redis
 
-from aourly_fortnox.extension import state
 from aourly_fortnox.models import Account, WorkerHeartbeat
 from aourly_fortnox.queries import get_connection
+from aourly_fortnox.state import state
 
 from .conftest import login
 from .flow import REDIS_URL, connect, sandbox_host

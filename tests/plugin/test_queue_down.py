@@ -27,7 +27,8 @@ def test_sync_now_with_redis_down_explains_and_records_the_run() -> None:
     assert "The job queue (Redis) is not reachable right now. Nothing is lost" in page
     with app.app_context():
         run = db.session.query(SyncRun).one()
-        assert run.state == "failed" and "not reachable" in (run.message or "")
+        # Stored as a reason code, worded in the owner's language when shown.
+        assert run.state == "failed" and run.message == "QUEUE_UNAVAILABLE"
         created = run.created_at
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "not reachable" in log
@@ -44,7 +45,7 @@ def test_sync_now_with_redis_down_explains_and_records_the_run() -> None:
 def test_an_unexpected_error_in_the_import_ends_the_run(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from aourly_fortnox import jobs
+    from aourly_fortnox.sync import importer
 
     app, _, db = create_host()
     with app.app_context():
@@ -54,13 +55,14 @@ def test_an_unexpected_error_in_the_import_ends_the_run(monkeypatch) -> None:  #
     def broken(*args: object) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(jobs, "client_for", broken)
+    monkeypatch.setattr(importer, "client_for", broken)
     client = app.test_client()
     login(client)
     with pytest.raises(KeyError):  # inline: the error reaches the caller, as RQ would see it
         client.post("/integrations/fortnox/sync", data={"csrf_token": csrf(client)})
     with app.app_context():
         run = db.session.query(SyncRun).one()
-        assert run.state == "failed" and "failed unexpectedly" in (run.message or "")
+        assert run.state == "failed" and run.message == "UNEXPECTED"
+    assert "failed unexpectedly" in client.get("/integrations/fortnox/log").get_data(as_text=True)
     card = client.get("/integrations/fortnox/status").get_data(as_text=True)
     assert "Syncing" not in card

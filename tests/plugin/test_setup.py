@@ -9,7 +9,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from aourly_fortnox import ConfigError, FortnoxIntegration
-from aourly_fortnox.extension import state
+from aourly_fortnox.state import state
 
 from .conftest import login
 from .host import TOKEN_KEY, create_host

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from aourly_fortnox.extension import state
 from aourly_fortnox.models import RecordState, SyncRecord
+from aourly_fortnox.state import state
 
 from .conftest import login
 from .test_access import csrf

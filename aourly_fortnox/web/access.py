@@ -17,8 +17,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from .extension import state
-from .i18n import gettext as _
+from ..i18n import gettext as _
+from ..state import state
 
 log = logging.getLogger("aourly_fortnox")
 
@@ -40,6 +40,7 @@ def redirect_to(url: str) -> BaseResponse:
 
 
 def _login_response() -> BaseResponse:
+    """Anonymous: the host's login page (htmx gets a 401 with ``HX-Redirect``, never a 302)."""
     manager = getattr(current_app, "login_manager", None)
     if is_htmx():
         # Send htmx to the login page (whole page), never a 302 it would swap in.

@@ -1,7 +1,7 @@
 """Fortnox -> Aourly: financial years, each year's chart of accounts, predefined accounts and
 voucher series. Knows the client and the database; nothing about HTTP requests to us.
 
-Each step reads everything from Fortnox first and only then writes: no write transaction is
+Each step reads everything from Fortnox first, then writes and commits: no transaction is
 open while we wait on Fortnox (or on a token refresh that must commit on its own).
 """
 
@@ -9,14 +9,107 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, select
 
-from .client import FortnoxClient
-from .models import Account, FinancialYear, PredefinedAccount, VoucherSeries, utcnow
-from .queries import session
+from .. import signals
+from ..connection.clients import client_for, read_company
+from ..fortnox.client import FortnoxClient
+from ..fortnox.errors import AuthorizationExpired, FortnoxError
+from ..mapping import prefill_suggestions
+from ..models import (
+    Account,
+    Connection,
+    ConnectionStatus,
+    FinancialYear,
+    PredefinedAccount,
+    SyncRun,
+    VoucherSeries,
+    utcnow,
+)
+from ..queries import get_connection, session
+from ..state import current_app_object
 
 log = logging.getLogger("aourly_fortnox.importer")
+
+
+def run_import(company_id: str, run_id: int) -> None:
+    """Import company information, financial years, each year's chart, predefined accounts,
+    voucher series and the locked period; then suggest mappings for keys nobody has set."""
+    db_session = session()
+    run = db_session.get(SyncRun, run_id)
+    conn = get_connection(company_id)
+    if run is None:
+        return
+    if conn is None or conn.status != ConnectionStatus.CONNECTED or conn.database_number is None:
+        _finish(run, "failed", "NOT_CONNECTED")
+        return
+    run.state, run.started_at = "running", utcnow()
+    db_number = conn.database_number
+    db_session.commit()
+    try:
+        client = client_for(company_id)
+        db_session.commit()  # end the read before the first request
+        company = read_company(client)
+        if company.database_number != db_number:
+            # The token now answers for another company: never import it into this one.
+            _finish(run, "failed", "OTHER_COMPANY")
+            return
+        conn.fortnox_company_name = company.name
+        conn.organisation_number = company.organisation_number
+        db_session.commit()
+        years = import_financial_years(client, company_id, db_number)
+        run.total = len(years) + 3
+        db_session.commit()
+        for year in years:
+            import_accounts(client, company_id, db_number, year)
+            run.done += 1
+            db_session.commit()
+        import_predefined_accounts(client, company_id, db_number)
+        db_session.commit()
+        import_voucher_series(client, company_id, db_number)
+        db_session.commit()
+        locked_through = import_locked_period(client)
+        run.done += 3
+        prefill_suggestions(company_id)
+        conn = db_session.execute(
+            select(Connection).where(Connection.company_id == company_id)
+        ).scalar_one()
+        conn.locked_through = locked_through
+        conn.last_sync_at = utcnow()
+        _finish(run, "finished", "IMPORT_DONE", {"years": len(years)})
+    except AuthorizationExpired:
+        db_session.rollback()
+        _finish(db_session.get(SyncRun, run_id), "failed", "AUTH_EXPIRED")
+    except FortnoxError as exc:
+        db_session.rollback()
+        log.warning("Import for company %s failed: %s", company_id, exc.reason)
+        _finish(db_session.get(SyncRun, run_id), "failed", "FORTNOX_FAILED", {"why": exc.reason})
+    except Exception:
+        # A bug, not Fortnox: the run must not say "Syncing" for ever (nor be re-enqueued
+        # in a loop by the sweep). RQ records the traceback too.
+        db_session.rollback()
+        log.exception("Import for company %s failed unexpectedly", company_id)
+        _finish(db_session.get(SyncRun, run_id), "failed", "UNEXPECTED")
+        raise
+
+
+def _finish(
+    run: SyncRun | None, run_state: str, code: str, params: dict[str, Any] | None = None
+) -> None:
+    """End the run with a reason code (rendered in the owner's language by the web layer)."""
+    if run is None:
+        return
+    run.state = run_state
+    run.message = code
+    run.message_params = params
+    run.finished_at = utcnow()
+    session().commit()
+    signals.sync_finished.send(
+        current_app_object(), company_id=run.company_id, kind=run.kind, done=run.done,
+        failed=1 if run_state == "failed" else 0,
+    )
 
 
 def _date(value: object) -> date:
@@ -95,6 +188,7 @@ def import_accounts(client: FortnoxClient, company_id: str, db_number: int, year
 
 
 def import_predefined_accounts(client: FortnoxClient, company_id: str, db_number: int) -> None:
+    """Replace the company's predefined accounts (Fortnox books invoice VAT on these)."""
     items = client.predefined_accounts()
     db_session = session()
     db_session.execute(
@@ -116,6 +210,7 @@ def import_predefined_accounts(client: FortnoxClient, company_id: str, db_number
 
 
 def import_voucher_series(client: FortnoxClient, company_id: str, db_number: int) -> None:
+    """Replace the company's voucher series (a pushed voucher needs a manual one)."""
     items = client.voucher_series()
     db_session = session()
     db_session.execute(

@@ -4,7 +4,9 @@ A run whose job is gone from Redis (Redis restarted, the job was dropped) or end
 finishing the run (a worker killed with its work-horse) would otherwise show "Syncing…" for
 ever. The sweep hands such runs to a fresh job. It runs from `flask fortnox reconcile` and from
 the periodic tick; a run younger than a lease is left alone (its job may just not have
-started yet). Outbox records join the sweep when the sync engine lands.
+started yet). A run is handed to the job of its own kind; a kind without a job is failed with
+a reason instead of being restarted as something else. Outbox records join the sweep when the
+sync engine lands.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .extension import state
-from .i18n import N_
-from .models import SyncRun, utcnow
-from .queries import session
-from .queue import QueueUnavailable, enqueue, redis_or_none
+from ..models import SyncRun, utcnow
+from ..queries import session
+from ..queue import QueueUnavailable, enqueue, redis_or_none
+from ..state import state
+from .runs import IMPORT_JOB
+
+#: The job that carries each kind of run (Sync now runs the import today).
+JOB_FOR_KIND = {"import": IMPORT_JOB, "sync": IMPORT_JOB}
 
 log = logging.getLogger("aourly_fortnox.reconcile")
 
@@ -27,6 +32,7 @@ LIVE_JOB_STATES = {"queued", "started", "deferred", "scheduled", "created", "rea
 
 
 def _job_alive(job_id: str | None) -> bool:
+    """Whether RQ still holds the job and will run it (or is running it)."""
     if not job_id:
         return False
     redis = redis_or_none()
@@ -46,8 +52,6 @@ def reconcile_runs() -> int:
     """Re-enqueue every unfinished run whose job is gone. Returns how many."""
     if not state().settings.queue_is_async:
         return 0  # inline jobs finish inside the request that started them
-    from .jobs import run_import
-
     grace = utcnow() - timedelta(seconds=int(state().settings.lease_seconds))
     db_session = session()
     stuck = [
@@ -61,12 +65,19 @@ def reconcile_runs() -> int:
     ]
     handed = 0
     for run in stuck:
+        job = JOB_FOR_KIND.get(run.kind)
+        if job is None:
+            run.state, run.message, run.finished_at = "failed", "JOB_LOST", utcnow()
+            db_session.commit()
+            log.warning("Run %s (%s) of company %s lost its job; no job carries that kind",
+                        run.id, run.kind, run.company_id)
+            continue
         try:
-            run.job_id = enqueue(run_import, run.company_id, run.id)
+            run.job_id = enqueue(job, run.company_id, run.id)
         except QueueUnavailable:
             break  # Redis is down: the next sweep tries again
         run.state = "queued"
-        run.message = N_("Started again: the job that carried it was lost.")
+        run.message = "JOB_LOST"
         handed += 1
         db_session.commit()
         log.warning("Re-enqueued %s run %s of company %s", run.kind, run.id, run.company_id)

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 
 from flask import session, url_for
 
-from . import connection
-from .errors import AuthorizationExpired, FortnoxError, OAuthError, TransientError
-from .extension import state
-from .i18n import gettext as _
-from .outbox import enqueue_import
-from .queue import QueueUnavailable
+from ..connection import clients, lifecycle
+from ..fortnox.errors import AuthorizationExpired, FortnoxError, OAuthError, TransientError
+from ..fortnox.oauth import parse_callback
+from ..i18n import gettext as _
+from ..queries import get_connection
+from ..queue import QueueUnavailable
+from ..reasons import reason_text
+from ..state import state
+from ..sync.runs import enqueue_import
 
 log = logging.getLogger("aourly_fortnox.oauth")
 
@@ -31,12 +34,16 @@ STATE_MAX_AGE = 15 * 60
 
 @dataclass(frozen=True)
 class StartOutcome:
+    """Where to send the owner (Fortnox's consent page), or why not."""
+
     redirect_url: str | None = None
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class CallbackResult:
+    """What the callback did, worded for the owner, with the HTTP status to answer."""
+
     message: str | None = None
     error: str | None = None
     status: int = 200
@@ -50,6 +57,7 @@ def redirect_uri() -> str:
 
 
 def start(company_id: str, user_id: str) -> StartOutcome:
+    """Bind a fresh ``state`` to this session, user and company; then off to Fortnox."""
     settings = state().settings
     if not settings.client_id or not settings.client_secret:
         return StartOutcome(
@@ -63,7 +71,7 @@ def start(company_id: str, user_id: str) -> StartOutcome:
         "user_id": user_id,
         "created": time.time(),
     }
-    url = connection.oauth_client(redirect_uri()).authorization_url(token, redirect_uri())
+    url = clients.oauth_client(redirect_uri()).authorization_url(token, redirect_uri())
     return StartOutcome(redirect_url=url)
 
 
@@ -86,11 +94,13 @@ def _oauth_error_message(error: str, description: str) -> str:
 
 def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackResult:
     """Handle Fortnox's redirect back. Stores tokens only when every check passed."""
-    expected = session.pop(SESSION_KEY, None)
-    returned_state = args.get("state", "")
-    if not expected or not returned_state or not secrets.compare_digest(
-        str(expected.get("state", "")), returned_state
-    ):
+    expected = session.pop(SESSION_KEY, None) or {}
+    try:
+        code: str | None = parse_callback(args, str(expected.get("state", "")))
+        refused: OAuthError | None = None
+    except OAuthError as exc:
+        code, refused = None, exc
+    if refused is not None and refused.error == "invalid_state":
         return CallbackResult(
             error=_("This Fortnox sign-in could not be verified (it was not started here, or "
                     "it was already used). Nothing was changed. Start again with Connect "
@@ -109,18 +119,16 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
                     "changed. Start again with Connect Fortnox."),
             status=400,
         )
-    if args.get("error"):
+    if refused is not None and args.get("error"):
         return CallbackResult(
-            error=_oauth_error_message(args["error"], args.get("error_description", "")),
-            status=400,
+            error=_oauth_error_message(refused.error, refused.message or ""), status=400
         )
-    code = args.get("code")
-    if not code:
+    if code is None:
         return CallbackResult(
             error=_("Fortnox sent no authorization code. Nothing was changed."), status=400
         )
 
-    oauth = connection.oauth_client(redirect_uri())
+    oauth = clients.oauth_client(redirect_uri())
     try:
         tokens = oauth.exchange_code(code, redirect_uri())
     except (AuthorizationExpired, OAuthError) as exc:
@@ -142,10 +150,10 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
         )
 
     try:
-        company = connection.read_company(connection.client_for_tokens(tokens))
-        connection.charge_request(company.database_number)
+        company = clients.read_company(clients.client_for_tokens(tokens))
+        clients.charge_request(company.database_number)
     except FortnoxError as exc:
-        connection.revoke_quietly(tokens.refresh_token)
+        lifecycle.revoke_quietly(tokens.refresh_token)
         status = 502 if isinstance(exc, TransientError) else 400
         return CallbackResult(
             error=_("Connected to Fortnox, but Fortnox would not tell which company it is "
@@ -153,9 +161,9 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
             status=status,
         )
 
-    other = connection.connected_elsewhere(company_id, company.database_number)
+    other = lifecycle.connected_elsewhere(company_id, company.database_number)
     if other is not None:
-        connection.revoke_quietly(tokens.refresh_token)
+        lifecycle.revoke_quietly(tokens.refresh_token)
         return CallbackResult(
             error=_("The Fortnox company %(name)s is already connected to another Aourly "
                     "company. One Fortnox company can be connected to one Aourly company only; "
@@ -163,24 +171,24 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
             status=409,
         )
 
-    current = connection.get_connection(company_id)
+    current = get_connection(company_id)
     if (
         current is not None
         and current.database_number is not None
         and current.database_number != company.database_number
     ):
-        connection.hold_for_switch(company_id, tokens, company)
+        lifecycle.hold_for_switch(company_id, tokens, company)
         return CallbackResult(needs_switch_confirmation=True)
 
     reconnect = current is not None and current.database_number == company.database_number
-    connection.store_connection(company_id, user_id, tokens, company)
+    lifecycle.store_connection(company_id, user_id, tokens, company)
     try:
         enqueue_import(company_id)
     except QueueUnavailable as exc:
         return CallbackResult(
             message=_("Fortnox is connected to %(name)s, but importing the chart of accounts "
                       "could not start: %(why)s Press Sync now later.",
-                      name=company.name, why=exc)
+                      name=company.name, why=reason_text(exc.code))
         )
     if reconnect:
         return CallbackResult(

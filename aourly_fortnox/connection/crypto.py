@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from .config import ConfigError
+from ..config import ConfigError
 
 
 class TokenCipher:

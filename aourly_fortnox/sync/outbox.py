@@ -3,18 +3,16 @@
 ``record_push`` is what the host API calls; the database row is the truth about every item
 (pending, held while disconnected, synced, failed with a reason). Pushing records to Fortnox
 is the sync engine's job (not built yet): rows recorded here wait as *pending* until it lands.
+Nothing here speaks to Fortnox or to a browser: callers render what these functions return.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 
-from .i18n import gettext as _
-from .models import ConnectionStatus, RecordState, SyncRecord, SyncRun, utcnow
-from .queries import active_run, get_connection, recent_runs, session
-from .queue import QueueUnavailable, enqueue
+from ..models import ConnectionStatus, RecordState, SyncRecord, utcnow
+from ..queries import get_connection, session
+from ..state import state
 
 
 def record_push(
@@ -62,8 +60,6 @@ def record_push(
 def backfill(company_id: str) -> int:
     """Record every sent invoice (and its customer) and every host voucher; returns how many
     items (customers included) were recorded."""
-    from .extension import state
-
     adapter = state().adapter
     if adapter is None:
         return 0
@@ -104,55 +100,8 @@ def sync_states(company_id: str, object_type: str, object_ids: list[str]) -> dic
     return {row.object_id: str(row.state) for row in ordered}
 
 
-def enqueue_import(company_id: str, kind: str = "import") -> SyncRun:
-    """Queue an import of years, charts, predefined accounts and series (one run row)."""
-    from .jobs import run_import
-
-    db_session = session()
-    run = active_run(company_id)
-    if run is not None and run.kind in ("import", "sync"):
-        return run  # one import at a time is enough
-    run = SyncRun(company_id=company_id, kind=kind, state="queued")
-    db_session.add(run)
-    db_session.commit()
-    run_id = run.id
-    try:
-        job_id = enqueue(run_import, company_id, run_id)
-    except QueueUnavailable as exc:
-        run = db_session.get(SyncRun, run_id) or run
-        run.state, run.message, run.finished_at = "failed", str(exc), utcnow()
-        db_session.commit()
-        raise
-    if job_id:
-        run = db_session.get(SyncRun, run_id) or run
-        run.job_id = job_id
-        db_session.commit()
-    return db_session.get(SyncRun, run_id) or run
-
-
-def sync_now(company_id: str) -> tuple[str, str]:
-    conn = get_connection(company_id)
-    if conn is None or conn.status != ConnectionStatus.CONNECTED:
-        return _("Connect Fortnox first; nothing was synced."), "error"
-    try:
-        enqueue_import(company_id, kind="sync")
-    except QueueUnavailable as exc:
-        return str(exc), "error"
-    return _("Sync started."), "success"
-
-
-def refresh_chart(company_id: str) -> tuple[str, str]:
-    conn = get_connection(company_id)
-    if conn is None or conn.status != ConnectionStatus.CONNECTED:
-        return _("Connect Fortnox first to refresh the chart of accounts."), "error"
-    try:
-        enqueue_import(company_id)
-    except QueueUnavailable as exc:
-        return str(exc), "error"
-    return _("Refreshing the chart of accounts from Fortnox."), "success"
-
-
 def held_records(company_id: str) -> list[SyncRecord]:
+    """Items sent while disconnected, waiting for the owner's "Send held items"."""
     return list(
         session().execute(
             select(SyncRecord).where(
@@ -162,27 +111,24 @@ def held_records(company_id: str) -> list[SyncRecord]:
     )
 
 
-def send_held(company_id: str) -> tuple[str, str]:
+def send_held(company_id: str) -> int | None:
+    """Release held items to the current Fortnox company: how many, or None when not
+    connected (they stay held)."""
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
-        return _("Connect Fortnox first; held items stay held."), "error"
+        return None
     held = held_records(company_id)
     for record in held:
         record.state = RecordState.PENDING
         record.database_number = conn.database_number or 0
         record.next_attempt_at = utcnow()
     session().commit()
-    return _("%(count)s held item(s) will be sent.", count=len(held)), "success"
+    return len(held)
 
 
-@dataclass
-class SyncLog:
-    problems: list[SyncRecord]
-    runs: list[SyncRun]
-
-
-def build_log(company_id: str) -> SyncLog:
-    problems = list(
+def problem_records(company_id: str) -> list[SyncRecord]:
+    """Items that failed or need the owner, newest first (the sync log lists them)."""
+    return list(
         session().execute(
             select(SyncRecord)
             .where(
@@ -192,7 +138,17 @@ def build_log(company_id: str) -> SyncLog:
             .order_by(SyncRecord.updated_at.desc())
         ).scalars()
     )
-    return SyncLog(problems=problems, runs=recent_runs(company_id))
+
+
+def pending_records(company_id: str) -> list[SyncRecord]:
+    """What the next sync would send: every pending item (the preview; sends nothing)."""
+    return list(
+        session().execute(
+            select(SyncRecord)
+            .where(SyncRecord.company_id == company_id, SyncRecord.state == RecordState.PENDING)
+            .order_by(SyncRecord.id)
+        ).scalars()
+    )
 
 
 def retry(company_id: str, record_id: int) -> bool:
@@ -209,21 +165,11 @@ def retry(company_id: str, record_id: int) -> bool:
 
 
 def retry_all(company_id: str) -> int:
-    records = build_log(company_id).problems
+    """Queue every failed item of the company again; returns how many."""
+    records = problem_records(company_id)
     for record in records:
         record.state = RecordState.PENDING
         record.attempts = 0
         record.next_attempt_at = utcnow()
     session().commit()
     return len(records)
-
-
-def preview(company_id: str) -> list[SyncRecord]:
-    """What the next sync would send: every pending record (dry run, sends nothing)."""
-    return list(
-        session().execute(
-            select(SyncRecord)
-            .where(SyncRecord.company_id == company_id, SyncRecord.state == RecordState.PENDING)
-            .order_by(SyncRecord.id)
-        ).scalars()
-    )

@@ -9,22 +9,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from . import mapping
-from .extension import state
-from .models import Connection, ConnectionStatus, SyncRun, WorkerHeartbeat, utcnow
-from .queries import active_run, connection_status, get_connection, record_counts, session
+from .. import mapping
+from ..models import Connection, ConnectionStatus, SyncRun, WorkerHeartbeat, utcnow
+from ..queries import active_run, connection_status, get_connection, record_counts, session
+from ..reasons import Reason
+from ..state import state
 
 
 @dataclass
 class Card:
+    """The truth about one company's connection, as the card and the health JSON show it."""
+
     company_id: str
     status: ConnectionStatus
     connection: Connection | None
     run: SyncRun | None
     counts: dict[str, int]
-    mapping_summary: str
-    mapping_complete: bool
-    mapping_warnings: list[str]
+    mapping: mapping.MappingHealth
     worker_stale: bool
     not_configured: bool
     switch_pending: bool
@@ -47,18 +48,32 @@ class Card:
     def pending(self) -> int:
         return self.counts.get("pending", 0)
 
+    @property
+    def mapping_summary(self) -> str:
+        return self.mapping.summary()
+
+    @property
+    def mapping_complete(self) -> bool:
+        return self.mapping.complete
+
+    @property
+    def mapping_warnings(self) -> tuple[Reason, ...]:
+        return self.mapping.warnings
+
     def local(self, moment: datetime | None) -> str:
         """A timestamp in the company's time zone, as the owner reads it."""
         return local_time(moment, self.timezone)
 
 
 def local_time(moment: datetime | None, timezone: str) -> str:
+    """A stored UTC time in the company's time zone, to the minute."""
     if moment is None:
         return ""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def worker_seen_recently() -> bool:
+    """Whether any plugin worker wrote a heartbeat lately (else automatic sync is stuck)."""
     settings = state().settings
     if not settings.queue_is_async:
         return True  # jobs run inline: there is no worker to miss
@@ -68,20 +83,30 @@ def worker_seen_recently() -> bool:
     return utcnow() - last < timedelta(seconds=int(settings.heartbeat_stale_after))
 
 
+def mapping_health(company_id: str, conn: Connection | None) -> mapping.MappingHealth:
+    """The stored mapping line; computed once (with the chart) for a row stored before the
+    line was kept, never on every poll."""
+    if conn is None or conn.database_number is None:
+        return mapping.MappingHealth()
+    if conn.mapping_health is None:
+        health = mapping.store_health(company_id, mapping.build_view(company_id))
+        session().commit()
+        return health
+    return mapping.MappingHealth.from_json(conn.mapping_health)
+
+
 def build(company_id: str) -> Card:
+    """Everything the card shows, in a handful of queries and without loading the chart."""
     settings = state().settings
     conn = get_connection(company_id)
     status = connection_status(conn)
-    view = mapping.build_view(company_id)
     return Card(
         company_id=company_id,
         status=status,
         connection=conn,
         run=active_run(company_id),
         counts=record_counts(company_id),
-        mapping_summary=mapping.summary_text(view),
-        mapping_complete=view.complete,
-        mapping_warnings=view.warnings,
+        mapping=mapping_health(company_id, conn),
         worker_stale=status == ConnectionStatus.CONNECTED and not worker_seen_recently(),
         not_configured=not (settings.client_id and settings.client_secret),
         switch_pending=bool(conn and conn.pending_database_number is not None),

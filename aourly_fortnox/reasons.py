@@ -1,0 +1,95 @@
+"""Reason codes: what the sync layer stores, and the sentence the owner reads for each.
+
+Jobs run without a request, so they never pick a language: they store a code and its
+parameters (``SyncRun.message`` / ``message_params``; ``MappingProblem``), and the web layer
+renders the sentence in the owner's language when the page is drawn. The codes are listed in
+docs/fortnox.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .i18n import N_, N_plural, gettext, ngettext
+
+#: code -> English source text (a gettext msgid with ``%(name)s`` parameters).
+TEXTS: dict[str, str] = {
+    # Runs (imports, syncs)
+    "NOT_CONNECTED": N_("Fortnox is not connected."),
+    "OTHER_COMPANY": N_("Fortnox answered for a different company; reconnect."),
+    "AUTH_EXPIRED": N_("The Fortnox authorization has expired; reconnect to continue."),
+    "FORTNOX_FAILED": N_("Import failed: %(why)s"),
+    "UNEXPECTED": N_("The import failed unexpectedly; the details are in the server log."),
+    "QUEUE_UNAVAILABLE": N_(
+        "The job queue (Redis) is not reachable right now. Nothing is lost; try again in a "
+        "minute, and ask your administrator if this persists."
+    ),
+    "JOB_LOST": N_("Started again: the job that carried it was lost."),
+    # Pre-checks of an item against the mapping and the imported chart
+    "ACCOUNT_UNMAPPED": N_("%(label)s is not mapped: choose an account on the mapping page."),
+    "ACCOUNT_MISSING": N_(
+        "%(label)s is mapped to account %(number)s, which does not exist in financial year "
+        "%(year)s: choose another account on the mapping page."
+    ),
+    "ACCOUNT_INACTIVE": N_(
+        "%(label)s is mapped to account %(number)s, which is inactive in financial year "
+        "%(year)s: choose another account on the mapping page."
+    ),
+    "FINANCIAL_YEAR_MISSING": N_(
+        "No financial year imported from Fortnox covers %(date)s: create it in Fortnox, then "
+        "refresh the chart."
+    ),
+    "PERIOD_LOCKED": N_(
+        "%(date)s is in a locked period in Fortnox (locked through %(locked)s): unlock it in "
+        "Fortnox or use a later date."
+    ),
+    # Mapping warnings (they do not block saving)
+    "MAPPING_RANGE": N_(
+        "%(label)s is usually an account between %(low)s and %(high)s; check with your "
+        "accountant."
+    ),
+    "ACCOUNT_MISSING_IN_YEAR": N_("Account %(number)s is missing in financial year %(year)s."),
+    "ACCOUNT_INACTIVE_IN_YEAR": N_("Account %(number)s is inactive in financial year %(year)s."),
+}
+
+#: code -> ((singular, plural), the parameter that counts): texts that need plural forms.
+PLURAL_TEXTS: dict[str, tuple[tuple[str, str], str]] = {
+    "IMPORT_DONE": (
+        N_plural("Imported %(num)s financial year and its chart.",
+                 "Imported %(num)s financial years and their charts."),
+        "years",
+    ),
+}
+
+
+def is_code(value: str | None) -> bool:
+    """Whether ``value`` is one of our codes (older rows hold an English sentence instead)."""
+    return value in TEXTS or value in PLURAL_TEXTS
+
+
+def reason_text(code: str | None, params: Mapping[str, Any] | None = None) -> str:
+    """The owner's sentence for a stored code, in the current request's language."""
+    if not code:
+        return ""
+    values = dict(params or {})
+    if "label" in values:  # a mapping key's label is stored as its English msgid
+        values["label"] = gettext(str(values["label"]))
+    if code in PLURAL_TEXTS:
+        (singular, plural), counter = PLURAL_TEXTS[code]
+        return ngettext(singular, plural, int(values.get(counter, 0)), **values)
+    if code in TEXTS:
+        return gettext(TEXTS[code], **values)
+    return gettext(code)  # a sentence stored before codes existed (still a msgid)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A code with its parameters; ``str()`` renders it in the current language."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return reason_text(self.code, self.params)

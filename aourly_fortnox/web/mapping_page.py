@@ -1,0 +1,40 @@
+"""The account mapping page: show the form, validate one field inline, save them all."""
+
+from __future__ import annotations
+
+from flask import flash, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import mapping
+from . import card
+from .access import is_htmx, redirect_to
+
+
+def show(company_id: str) -> str:
+    """The page, the form alone (htmx), or one field checked as the owner picks an account."""
+    if is_htmx() and request.args.get("validate"):
+        key = request.args["validate"]
+        return render_template(
+            "aourly_fortnox/_mapping_field.html",
+            field=mapping.check_field(company_id, key, request.args.get(key, "")),
+        )
+    view = mapping.build_view(company_id)
+    if is_htmx():
+        return render_template("aourly_fortnox/_mapping_form.html", view=view)
+    return render_template("aourly_fortnox/mapping.html", view=view, card=card.build(company_id))
+
+
+def save(company_id: str) -> BaseResponse | str | tuple[str, int]:
+    """Save if every field is valid (422 with the kept values otherwise). The chart is loaded
+    once; the card beside the form reads the stored mapping line."""
+    result = mapping.save(company_id, request.form, str(current_user.get_id()))
+    if result.saved:
+        flash(result.message, "success")
+        if is_htmx():
+            return render_template(
+                "aourly_fortnox/_mapping_saved.html", view=result.view, card=card.build(company_id)
+            )
+        return redirect_to(url_for(".mapping_page"))
+    template = "aourly_fortnox/_mapping_form.html" if is_htmx() else "aourly_fortnox/mapping.html"
+    return render_template(template, view=result.view, card=card.build(company_id)), 422
