@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_MARGIN": 120.0,
     # Rotate an idle connection's refresh token this often (Fortnox's lives 45 days).
     "KEEPALIVE_INTERVAL": 3 * 24 * 3600,
-    # Fortnox refresh tokens live 45 days (FORTNOX_API.md 2.4); past that: Expired.
+    # Fortnox refresh tokens live 45 days (docs/fortnox.md, "Authorization"); past that: Expired.
     "REFRESH_TOKEN_LIFETIME": 45 * 24 * 3600,
     # RQ queues: live pushes and bulk backfills are separate so a backfill never starves live work.
     "QUEUE_NAME": "aourly_fortnox",

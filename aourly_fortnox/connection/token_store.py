@@ -118,7 +118,8 @@ def token_columns(tokens: TokenSet, now: datetime, refresh_lifetime: int) -> dic
         "access_token_enc": cipher.encrypt(tokens.access_token),
         "refresh_token_enc": cipher.encrypt(tokens.refresh_token),
         "access_expires_at": datetime.fromtimestamp(tokens.expires_at, UTC),
-        # Fortnox's refresh token lifetime restarts with each new one (FORTNOX_API.md 2.4).
+        # The refresh token's lifetime restarts with each new one (docs/fortnox.md,
+        # "Authorization").
         "refresh_expires_at": now + timedelta(seconds=int(refresh_lifetime)),
         "token_refreshed_at": now,
         "scope": tokens.scope,

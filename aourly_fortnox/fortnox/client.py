@@ -5,7 +5,7 @@ Every attempt waits on the tenant's rate limiter first, then takes a bearer toke
 tells the limiter when the answer arrived (see :mod:`aourly_fortnox.ratelimit` for why). A 401
 gets one forced refresh and one retry.
 Nothing else is retried here: 5xx, 429 and network failures become typed errors and the sync
-layer owns retries (DECISIONS.md, "Retries have one owner"). JSON numbers are read as
+layer owns retries (docs/architecture.md, "Retries have one owner"). JSON numbers are read as
 ``Decimal`` so amounts never pass through binary floats.
 
 Logging (``aourly_fortnox.client``) records method, path, status and duration only: no
@@ -38,7 +38,7 @@ log = logging.getLogger("aourly_fortnox.client")
 JsonDict = dict[str, Any]
 Params = Mapping[str, Any]
 
-# Fortnox's maximum page size (FORTNOX_API.md 5.2); its default is only 100.
+# Fortnox's maximum page size (docs/fortnox.md, "Lists"); its default is only 100.
 MAX_PAGE_SIZE = 500
 
 _TRANSIENT_EXCEPTIONS = (
@@ -62,7 +62,7 @@ def _json_default(value: Any) -> Any:
 
 def _param_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        # lastmodified takes "YYYY-MM-DD HH:MM" (FORTNOX_API.md 1).
+        # lastmodified takes "YYYY-MM-DD HH:MM" (docs/fortnox.md, "Formats").
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()

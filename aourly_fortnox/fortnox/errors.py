@@ -5,8 +5,9 @@ code or None), ``message`` (Fortnox's own text, verbatim, usually Swedish) and `
 English for the company owner). None of them ever holds a token or a client secret: they are
 built from status codes and error bodies only, never from request headers.
 
-Which errors are worth retrying is the sync layer's decision (DECISIONS.md, "Retries have one
-owner"); as a guide: :class:`TransientError` and :class:`RateLimited` are, everything else is not.
+Which errors are worth retrying is the sync layer's decision (docs/architecture.md,
+"Retries have one owner"); as a guide: :class:`TransientError` and :class:`RateLimited` are,
+everything else is not.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-# Codes seen in FORTNOX_API.md 4.2 and 13, with what they mean to an owner. Fortnox's own
+# Codes seen in docs/fortnox.md, "Errors", with what they mean to an owner. Fortnox's own
 # message stays beside the reason (``message``), so an unknown code loses nothing.
 REASONS: dict[int, str] = {
     1000003: "Fortnox had an internal error.",
@@ -55,7 +56,8 @@ REASONS: dict[int, str] = {
     2004167: "With EasyVat in Fortnox, a row with a custom VAT rate must name an account.",
 }
 
-# Licence and scope problems: Fortnox answers these with 400 rather than 403 (FORTNOX_API.md 4.1).
+# Licence and scope problems: Fortnox answers these with 400 rather than 403
+# (docs/fortnox.md, "Errors").
 PERMISSION_CODES: frozenset[int] = frozenset({2000663, 2001101, 2001103})
 
 _STATUS_REASONS: dict[int, str] = {
@@ -107,7 +109,7 @@ class AuthorizationExpired(FortnoxError):
     """Fortnox refused the refresh token (``invalid_grant``) or there is none: terminal.
 
     The connection becomes Expired and only the owner's new consent renews it; never retried
-    (FORTNOX_API.md 2.6, gotcha 2).
+    (docs/fortnox.md, "Authorization").
     """
 
     default_reason = (
@@ -251,7 +253,7 @@ def parse_error_body(body: str | bytes | None) -> tuple[int | None, str | None]:
 
     Accepts ``{"ErrorInformation": {"Error", "Message", "Code"}}`` in either casing, the code
     as int or string, a bare ``{"message": "unauthorized"}`` (401s), and non-JSON bodies
-    (outages answer HTML; FORTNOX_API.md 4.1), for which it returns ``(None, None)``.
+    (outages answer HTML; docs/fortnox.md, "Errors"), for which it returns ``(None, None)``.
     """
     if not body:
         return None, None

@@ -5,7 +5,8 @@ concurrency around refresh lives in :mod:`aourly_fortnox.tokens`.
 
 Authlib and Fortnox's quirks, checked against Authlib 1.9's source:
 
-- The token endpoint serves JSON as ``text/html`` or ``text/plain`` (FORTNOX_API.md 2.6).
+- The token endpoint serves JSON as ``text/html`` or ``text/plain`` (docs/fortnox.md,
+  "Authorization").
   Authlib reads it with ``requests.Response.json()``, which ignores Content-Type, so it copes;
   tests pin that down.
 - Authlib raises ``HTTPError`` for a 5xx before looking at the body, and its ``OAuthError``
@@ -33,7 +34,8 @@ from .errors import AuthorizationExpired, OAuthError, TransientError
 
 log = logging.getLogger("aourly_fortnox.oauth")
 
-# Fortnox's documented lifetime (FORTNOX_API.md 2.4), used only if an answer omits expires_in.
+# Fortnox's documented lifetime (docs/fortnox.md, "Numbers"), used only if an answer omits
+# expires_in.
 DEFAULT_EXPIRES_IN = 3600.0
 
 
@@ -76,8 +78,8 @@ def encode_redirect_uri(redirect_uri: str) -> str:
     """The ``redirect_uri`` as it goes into the authorization URL's query string.
 
     The one place that decides its encoding. Fortnox's page says "URL-encoded"; one team
-    reported that Fortnox compares the raw string (FORTNOX_API.md 2.1, uncertain). We follow
-    the documentation and RFC 6749: percent-encode every reserved character, so the query
+    reported that Fortnox compares the raw string (uncertain; docs/fortnox.md, "Authorization").
+    We follow the documentation and RFC 6749: percent-encode every reserved character, so the query
     string parses unambiguously even when the URI has its own ``?`` or ``&``.
     """
     return quote(redirect_uri, safe="")
@@ -103,8 +105,8 @@ def parse_callback(args: Mapping[str, str], expected_state: str) -> str:
     """The authorization code from Fortnox's redirect, or OAuthError.
 
     Checks ``state`` first (constant time), then an ``error`` redirect such as
-    ``error=access_denied`` (its shape is undocumented, FORTNOX_API.md 2.1, so any ``error``
-    counts), then that a code is present.
+    ``error=access_denied`` (its shape is undocumented, docs/fortnox.md, "Authorization", so
+    any ``error`` counts), then that a code is present.
     """
     returned = args.get("state") or ""
     if not expected_state or not hmac.compare_digest(returned, expected_state):

@@ -1,9 +1,9 @@
 """Lenient readers for Fortnox values.
 
 Fortnox sends the same field as a number in one answer and a string in the next
-(FORTNOX_API.md 13: ``DeliveredQuantity`` ``"1.12"``, ``CurrencyRate`` ``"1"`` vs ``1``,
-``SalesAccount`` ``3001`` vs ``"3001"``, ``Credit`` ``"false"``), and empty values as ``null``
-or ``""``. These helpers accept every variant and turn "empty" into ``None``.
+(docs/fortnox.md, "Recorded answers": ``DeliveredQuantity`` ``"1.12"``, ``CurrencyRate``
+``"1"`` vs ``1``, ``SalesAccount`` ``3001`` vs ``"3001"``, ``Credit`` ``"false"``), and empty
+values as ``null`` or ``""``. These helpers accept every variant and turn "empty" into ``None``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Client-side rate limiting per Fortnox tenant, shared by every worker process.
 
 Fortnox allows 25 requests per sliding 5-second window per (client id, tenant) and answers
-429 beyond it (FORTNOX_API.md 3). We default to 24/5 (DECISIONS.md).
+429 beyond it (docs/fortnox.md, "Rate limit"). We default to 24/5 (docs/fortnox.md, "Rate limit").
 
 :class:`RedisRateLimiter` keeps a sliding-window log in a Redis sorted set and decides in one
 Lua script using the Redis server's ``TIME``, so callers' clocks never matter: a caller is

@@ -215,7 +215,7 @@ def test_other_4xx_is_a_plain_fortnox_error(mocked: responses.RequestsMock,
 
 def test_numbers_as_strings_and_decimals(mocked: responses.RequestsMock,
                                          client: FortnoxClient) -> None:
-    # Shapes recorded from the real API (FORTNOX_API.md 13).
+    # Shapes recorded from the real API (docs/fortnox.md, "Recorded answers").
     mocked.get(f"{API}/3/invoices/1037", body=json.dumps({"Invoice": {
         "DocumentNumber": "1037", "Credit": "false", "CurrencyRate": 1, "Total": 219,
         "RoundOff": 0.25, "TotalVAT": 43.8,

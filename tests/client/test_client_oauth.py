@@ -81,7 +81,7 @@ def test_refresh_rotates(mocked: responses.RequestsMock, oauth: FortnoxOAuth) ->
 def test_refresh_invalid_grant_text_html_is_authorization_expired(
     mocked: responses.RequestsMock, oauth: FortnoxOAuth
 ) -> None:
-    # Recorded: 400, JSON body, Content-Type text/html (FORTNOX_API.md 2.6).
+    # Recorded: 400, JSON body, Content-Type text/html (docs/fortnox.md, "Authorization").
     mocked.post(TOKEN, status=400, content_type="text/html", body=json.dumps(
         {"error": "invalid_grant", "error_description": "Invalid refresh token"}))
     with pytest.raises(AuthorizationExpired) as info:

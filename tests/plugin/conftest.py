@@ -35,7 +35,7 @@ def login(client: FlaskClient, user: str = "owner", company: str = "acme") -> No
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Any]:
-    # The limit scaled up 10x (DECISIONS.md: tests run time-scaled); our limiter keeps 96 %.
+    # The limit scaled up 10x (docs/architecture.md: tests run time-scaled); our limiter keeps 96 %.
     with running_sandbox(code_ttl=600, rate_limit="250/5") as sb:
         yield sb
 
