@@ -67,12 +67,14 @@ class Settings:
     values: Mapping[str, Any]
 
     def __getattr__(self, name: str) -> Any:
+        """Settings read as attributes; a misspelled name raises instead of passing as None."""
         try:
             return self.values[name.upper()]
         except KeyError:
             raise AttributeError(f"no setting {PREFIX}{name.upper()}") from None
 
     def __repr__(self) -> str:  # never show secrets
+        """Settings for debugging, with the client secret and token keys masked."""
         shown = {
             k: ("***" if k in {"CLIENT_SECRET", "TOKEN_KEYS"} and v else v)
             for k, v in self.values.items()

@@ -87,11 +87,17 @@ class HostAdapter(Protocol):
     """What the plugin asks the host for. Return ``None`` for an object that does not exist
     (or does not belong to ``company_id``); the plugin records that as a clear failure."""
 
-    def get_customer(self, company_id: str, customer_id: str) -> CustomerData | None: ...
+    def get_customer(self, company_id: str, customer_id: str) -> CustomerData | None:
+        """A customer to push; Fortnox needs it before any invoice that names it."""
+        ...
 
-    def get_invoice(self, company_id: str, invoice_id: str) -> InvoiceData | None: ...
+    def get_invoice(self, company_id: str, invoice_id: str) -> InvoiceData | None:
+        """A sent invoice to push; backfill also reads it to queue its customer first."""
+        ...
 
-    def get_voucher(self, company_id: str, voucher_id: str) -> VoucherData | None: ...
+    def get_voucher(self, company_id: str, voucher_id: str) -> VoucherData | None:
+        """A host voucher (in the example host, a payout) to book in Fortnox."""
+        ...
 
     def sent_invoice_ids(self, company_id: str) -> Iterable[str]:
         """Every sent invoice of the company (for backfill), oldest first."""

@@ -35,6 +35,7 @@ def N_plural(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802
 
 @cache
 def translations(locale: str) -> NullTranslations:
+    """A locale's catalogue, compiled from its .po once per process (no .mo is committed)."""
     if locale == "en":
         return NullTranslations()
     po = files("aourly_fortnox").joinpath(f"translations/{locale}/LC_MESSAGES/{DOMAIN}.po")

@@ -277,26 +277,32 @@ class MappingView:
 
     @property
     def accounts(self) -> list[ChartAccount]:
+        """The current year's chart in number order: the choices of the page's account picker."""
         return sorted(self.chart.current_accounts().values(), key=lambda a: a.number)
 
     @property
     def missing(self) -> list[FieldCheck]:
+        """Keys without an account: pushes that need them stop (ACCOUNT_UNMAPPED)."""
         return [f for f in self.fields if not f.value]
 
     @property
     def invalid(self) -> list[FieldCheck]:
+        """Keys whose account the current year's chart refuses: the form is not saved."""
         return [f for f in self.fields if f.errors]
 
     @property
     def suggested(self) -> list[FieldCheck]:
+        """Our prefilled accounts the owner has not saved yet: the card asks for a review."""
         return [f for f in self.fields if f.value and f.suggested]
 
     @property
     def warnings(self) -> list[Reason]:
+        """Doubts that do not block saving: an odd range, or a problem in another imported year."""
         return [w for f in self.fields for w in f.warnings]
 
     @property
     def complete(self) -> bool:
+        """Every key mapped to a valid account: what "Mapping complete" on the card means."""
         return not self.missing and not self.invalid
 
 
@@ -434,6 +440,7 @@ class MappingHealth:
 
     @property
     def complete(self) -> bool:
+        """Complete only while connected: without a Fortnox company the line claims nothing."""
         return self.connected and not self.missing and not self.invalid
 
     @classmethod
@@ -498,6 +505,7 @@ class MappingProblem(Exception):
 
     @property
     def reason(self) -> str:
+        """The owner's sentence for the stored code, in the current language."""
         return str(Reason(self.code, self.params))
 
 

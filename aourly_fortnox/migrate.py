@@ -30,6 +30,7 @@ def versions_dir() -> str:
 
 
 def alembic_config(app: Flask) -> Config:
+    """Alembic aimed at the plugin's own revisions and the app's engine, never the host's."""
     config = Config()
     config.set_main_option("script_location", migrations_dir())
     config.set_main_option("path_separator", "os")
@@ -45,5 +46,6 @@ def upgrade_database(app: Flask, revision: str = "heads") -> None:
 
 
 def downgrade_database(app: Flask, revision: str = "base") -> None:
+    """Roll the plugin's tables back; ``base`` removes them (``flask fortnox db downgrade``)."""
     with app.app_context():
         command.downgrade(alembic_config(app), revision)

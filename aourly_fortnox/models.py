@@ -40,6 +40,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
+    """The aware UTC now that every stored time uses (UTCDateTime refuses naive ones)."""
     return datetime.now(UTC)
 
 
@@ -50,6 +51,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Refuse naive times (their zone is a guess) and store UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -57,16 +59,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Aware UTC out, since SQLite hands stored times back without their offset."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
+    """The plugin's own metadata, so its tables and constraint names never mix with the host's."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class ConnectionStatus(enum.StrEnum):
+    """Where the link to Fortnox stands; only a Connected one hands out its tokens."""
+
     NOT_CONNECTED = "not_connected"
     CONNECTED = "connected"
     EXPIRED = "expired"
@@ -115,6 +122,7 @@ class Connection(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:  # tokens never in reprs
+        """Names the row in logs and debuggers, never with its tokens."""
         return (
             f"<Connection company={self.company_id!r} status={self.status!r} "
             f"db={self.database_number!r}>"
@@ -122,6 +130,8 @@ class Connection(Base):
 
 
 class FinancialYear(Base):
+    """An imported Fortnox year: bookings need one covering their date; charts are per year."""
+
     __tablename__ = "fortnox_financial_year"
     __table_args__ = (
         UniqueConstraint("company_id", "database_number", "fortnox_id", name="uq_fortnox_year"),
@@ -160,6 +170,8 @@ class Account(Base):
 
 
 class PredefinedAccount(Base):
+    """A Fortnox predefined account (e.g. CUSTCLAIM): mapping suggestions come from these first."""
+
     __tablename__ = "fortnox_predefined_account"
     __table_args__ = (
         UniqueConstraint("company_id", "database_number", "name", name="uq_fortnox_predefined"),
@@ -173,6 +185,8 @@ class PredefinedAccount(Base):
 
 
 class VoucherSeries(Base):
+    """An imported voucher series: only manual series take vouchers sent through the API."""
+
     __tablename__ = "fortnox_voucher_series"
     __table_args__ = (
         UniqueConstraint("company_id", "database_number", "code", name="uq_fortnox_series"),
@@ -204,6 +218,8 @@ class AccountMapping(Base):
 
 
 class RecordState(enum.StrEnum):
+    """Where an outbox row stands; held, failed and needs-attention rows show on the card."""
+
     PENDING = "pending"
     HELD = "held"  # sent while disconnected: waits for the owner's "Send held items"
     SYNCED = "synced"

@@ -92,4 +92,5 @@ class Reason:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
+        """Words the code when shown, so a template prints a Reason in the owner's language."""
         return reason_text(self.code, self.params)

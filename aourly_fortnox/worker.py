@@ -67,6 +67,7 @@ def _ticker(app: Flask, name: str, stop: threading.Event) -> None:
 
 
 def worker_name() -> str:
+    """A name unique per worker process, so RQ and the heartbeat rows tell workers apart."""
     return f"{socket.gethostname()}.{uuid.uuid4().hex[:8]}"
 
 
@@ -125,10 +126,12 @@ class EmbeddedWorker(threading.Thread):
         self._stop_event = threading.Event()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """End the demo worker at shutdown or after a test, waiting at most ``timeout``."""
         self._stop_event.set()
         self.join(timeout)
 
     def run(self) -> None:
+        """The thread's loop: a burst round of jobs every poll, the tick as often as a worker's."""
         from rq import SimpleWorker
         from rq.timeouts import TimerDeathPenalty
         from rq.worker import DequeueStrategy

@@ -28,9 +28,11 @@ class TokenCipher:
         self._fernet = MultiFernet(fernets)
 
     def encrypt(self, plaintext: str) -> str:
+        """Seal a token before it reaches the database, so a leaked dump holds no usable token."""
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, ciphertext: str) -> str:
+        """Open a stored token; a key dropped too early is a config error saying how to rotate."""
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken:
@@ -45,4 +47,5 @@ class TokenCipher:
         return self._fernet.rotate(ciphertext.encode()).decode()
 
     def __repr__(self) -> str:
+        """Keeps the keys out of logs and tracebacks."""
         return "TokenCipher(***)"

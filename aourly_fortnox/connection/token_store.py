@@ -43,6 +43,7 @@ class DatabaseTokenStore:
             ).one_or_none()
 
     def load(self) -> TokenSet | None:
+        """The SDK's tokens, or None if not Connected; a refresh token past 45 days expires here."""
         row = self._row()
         if row is None or row.status != ConnectionStatus.CONNECTED or not row.refresh_token_enc:
             return None
@@ -80,10 +81,12 @@ class DatabaseTokenStore:
         return result.rowcount == 1
 
     def replace(self, old_refresh_token: str, new: TokenSet) -> bool:
+        """Store a refreshed pair unless another worker did first: refresh tokens are single use."""
         values = token_columns(new, utcnow(), self._state.settings.refresh_token_lifetime)
         return self._compare_and_set(old_refresh_token, values)
 
     def mark_expired(self, refused_refresh_token: str, reason: str | None = None) -> None:
+        """Expire the connection and tell the host, unless a newer pair was stored meanwhile."""
         reason = reason or N_(
             "Fortnox no longer accepts Aourly's authorization (it was revoked, used elsewhere "
             "or ran out)."

@@ -118,6 +118,7 @@ class FortnoxClient:
         self.session = session or requests.Session()
 
     def __repr__(self) -> str:
+        """Names the client in logs without its tokens."""
         return f"FortnoxClient(api_url={self.api_url!r}, limiter_key={self.limiter_key!r})"
 
     # -- the core ----------------------------------------------------------------------------

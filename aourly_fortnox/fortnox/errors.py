@@ -89,6 +89,7 @@ class FortnoxError(Exception):
         super().__init__(self.reason)
 
     def __str__(self) -> str:
+        """The reason with HTTP status, Fortnox's code and its verbatim message, for the log."""
         details = []
         if self.status is not None:
             details.append(f"HTTP {self.status}")
@@ -99,6 +100,7 @@ class FortnoxError(Exception):
         return f"{self.reason} ({'; '.join(details)})" if details else self.reason
 
     def __repr__(self) -> str:
+        """Every field, so a log or a failing test shows which Fortnox answer it was."""
         return (
             f"{type(self).__name__}(reason={self.reason!r}, status={self.status!r}, "
             f"code={self.code!r}, message={self.message!r})"
@@ -142,6 +144,7 @@ class OAuthError(FortnoxError):
         )
 
     def __repr__(self) -> str:
+        """Adds the OAuth error code, which tells a declined consent from a bad client setup."""
         return (
             f"OAuthError(error={self.error!r}, reason={self.reason!r}, status={self.status!r}, "
             f"message={self.message!r})"

@@ -142,14 +142,17 @@ class FortnoxOAuth:
         self._session_factory: SessionFactory = session_factory or OAuth2Session
 
     def __repr__(self) -> str:
+        """Names the app in logs; the client secret is left out."""
         return f"FortnoxOAuth(auth_url={self.auth_url!r}, client_id={self.client_id!r})"
 
     @property
     def token_url(self) -> str:
+        """Where codes are exchanged and refresh tokens rotated."""
         return f"{self.auth_url}/token"
 
     @property
     def revoke_url(self) -> str:
+        """Where a disconnect ends the refresh token (access tokens cannot be revoked)."""
         return f"{self.auth_url}/revoke"
 
     def authorization_url(self, state: str, redirect_uri: str | None = None) -> str:

@@ -200,6 +200,7 @@ class RedisRateLimiter(_SlidingWindow):
         self._note_429 = redis.register_script(_NOTE_429_LUA)
 
     def __repr__(self) -> str:
+        """The limit and key prefix, so a log tells which shared window is meant."""
         return f"RedisRateLimiter({self.limit}/{self.period:g}, prefix={self.prefix!r})"
 
     def keys(self, key: str) -> tuple[str, str]:
@@ -259,6 +260,7 @@ class LocalRateLimiter(_SlidingWindow):
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
+        """The limit, for logs and test output."""
         return f"LocalRateLimiter({self.limit}/{self.period:g})"
 
     def _try(self, key: str, ticket: str) -> float:

@@ -34,30 +34,37 @@ class Card:
 
     @property
     def running(self) -> bool:
+        """A run is queued or running: the card polls, and "Sync now" is disabled meanwhile."""
         return self.run is not None
 
     @property
     def held(self) -> int:
+        """Items sent while disconnected: the card offers to send them once reconnected."""
         return self.counts.get("held", 0)
 
     @property
     def problems(self) -> int:
+        """Failed and needs-attention items: the card links them to the sync log."""
         return self.counts.get("failed", 0) + self.counts.get("needs_attention", 0)
 
     @property
     def pending(self) -> int:
+        """Items waiting in the outbox for a worker to send them."""
         return self.counts.get("pending", 0)
 
     @property
     def mapping_summary(self) -> str:
+        """The stored mapping line, worded when drawn (no chart loaded per poll)."""
         return self.mapping.summary()
 
     @property
     def mapping_complete(self) -> bool:
+        """Colours the mapping line and feeds the health JSON's ``mapping_complete``."""
         return self.mapping.complete
 
     @property
     def mapping_warnings(self) -> tuple[Reason, ...]:
+        """Doubts about the mapping the card lists (the first five); they do not block saving."""
         return self.mapping.warnings
 
     def local(self, moment: datetime | None) -> str:
