@@ -3,7 +3,8 @@
 An invoice needs an existing customer (400 with 2000433 "Kan inte hitta kunden." otherwise: a
 sandbox choice of status, the code is Fortnox's). Row accounts must exist and be active in the
 financial year covering ``InvoiceDate`` (or the current year when none covers it). Only SEK is
-known (2000427), and no articles exist (2000428). Booked invoices cannot be changed (2000764).
+known (2000427), and no articles exist (2000428). Texts over Fortnox's published lengths are
+refused (:mod:`field_limits`). Booked invoices cannot be changed (2000764).
 Bookkeeping creates a voucher in series B (``ReferenceType`` INVOICE): debit CUSTCLAIM (1510)
 the total, credit each sales account its net, each OUTVAT_MP* its VAT and ROUNDOFF (3740) the
 öresavrundning.
@@ -15,7 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import errors, ledger, vouchers
+from . import errors, field_limits, ledger, vouchers
 from .invoice_math import (
     OUTVAT_BY_VAT,
     SALES_BY_VAT,
@@ -95,6 +96,7 @@ def _head_changes(payload: dict[str, Any]) -> dict[str, Any]:
             changes[name] = value
         else:
             changes[name] = to_text(value, name) or ""
+    field_limits.check_lengths(changes, field_limits.INVOICE)
     if changes.get("Currency", "SEK") != "SEK":
         raise errors.bad_request(errors.CURRENCY_NOT_FOUND, "Kan inte hitta valutan.")
     terms = changes.get("TermsOfPayment")
@@ -161,6 +163,7 @@ def _rows(
                 vat_included,
             )  # fmt: skip
         )
+        field_limits.check_lengths(row, field_limits.INVOICE_ROW)
         rows.append(dict(sorted(row.items())))
     return rows
 

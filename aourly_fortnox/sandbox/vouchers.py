@@ -5,7 +5,8 @@ Identity is (financial year, series, number); numbers start at 1 per year and se
 :mod:`errors`), when: the body is malformed; the series does not exist or is not manual (API
 only); no financial year covers the date, or it lies outside the one given; the date is in the
 locked period; there are fewer than two rows; an account is missing or inactive in that year;
-debit and credit differ by even one öre.
+debit and credit differ by even one öre; a text is over its published length
+(:mod:`field_limits`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from . import errors, ledger
+from . import errors, field_limits, ledger
 from .store import Store
 from .values import ZERO, amount, round2, to_date, to_decimal, to_text
 
@@ -93,6 +94,8 @@ def create_voucher(
             raise errors.missing_field(field)
     if not isinstance(raw_rows, list) or not all(isinstance(row, dict) for row in raw_rows):
         raise errors.missing_field("VoucherRows")
+    description = to_text(payload["Description"], "Description")
+    field_limits.check_lengths({"Description": description}, field_limits.VOUCHER)
     reference_type = payload.get("ReferenceType", "MANUAL")
     if reference_type not in REFERENCE_TYPES:
         raise errors.bad_request(errors.INVALID_VALUE, "Ogiltigt värde (ReferenceType).")
@@ -132,7 +135,7 @@ def create_voucher(
             {
                 "Comments": to_text(payload.get("Comments"), "Comments") or "",
                 "CostCenter": to_text(payload.get("CostCenter"), "CostCenter") or "",
-                "Description": to_text(payload["Description"], "Description"),
+                "Description": description,
                 "Project": to_text(payload.get("Project"), "Project") or "",
                 "ReferenceNumber": to_text(payload.get("ReferenceNumber"), "ReferenceNumber") or "",
                 "ReferenceType": reference_type,
@@ -221,6 +224,7 @@ def _row(store: Store, db: int, year_id: int, raw: dict[str, Any]) -> dict[str, 
     debit = round2(to_decimal(raw.get("Debit", 0), "Debit"))
     credit = round2(to_decimal(raw.get("Credit", 0), "Credit"))
     info = to_text(raw.get("TransactionInformation"), "TransactionInformation") or ""
+    field_limits.check_lengths({"TransactionInformation": info}, field_limits.VOUCHER_ROW)
     row = voucher_row(account, debit, credit, info)
     if raw.get("Description"):
         row["Description"] = to_text(raw["Description"], "Description")
