@@ -2,10 +2,13 @@
 
 Per row, ``Price`` and ``DeliveredQuantity`` are rounded to two decimals half-up first
 (1.125 -> 1.13, FORTNOX_API.md 6.2), then ``Total = quantity x price`` less the discount,
-rounded to öre. Output VAT is computed per rate on the sum of that rate's rows; ``Gross`` is
-net plus VAT and ``Total`` is ``Gross`` rounded to whole kronor, the difference being
-``RoundOff`` (öresavrundning, booked on ROUNDOFF 3740). Freight and the invoicing fee carry
-25 % VAT.
+rounded to öre. Output VAT is computed per rate on the sum of that rate's rows. Freight and the
+invoicing fee carry 25 % VAT. ``Total`` is rows + freight + fee + VAT rounded to whole kronor,
+the difference being ``RoundOff`` (öresavrundning, booked on ROUNDOFF 3740).
+
+``Net`` and ``Gross`` are both the rows' sum without VAT, freight or fees, as a real invoice
+recorded in 2026 showed (docs/sandbox.md): one 100 kr row at 25 %, freight 25, fee 50 gave
+Net 100, Gross 100, TotalVAT 43.75, Total 219 and RoundOff 0.25.
 
 With ``VATIncluded`` the row amounts include VAT; the VAT is then taken out per (account,
 rate) group so that the bookkeeping voucher balances to the öre.
@@ -64,8 +67,10 @@ class InvoiceLedger:
     vat_by_rate: dict[int, Decimal] = field(default_factory=dict)
     freight: Decimal = ZERO
     administration_fee: Decimal = ZERO
+    #: The rows without VAT; freight and fees are not in it.
     net: Decimal = ZERO
     total_vat: Decimal = ZERO
+    #: Equal to ``net`` (recorded), not net plus VAT.
     gross: Decimal = ZERO
     total: Decimal = ZERO
     round_off: Decimal = ZERO
@@ -115,11 +120,12 @@ def invoice_ledger(
         freight=freight,
         administration_fee=administration_fee,
     )
-    ledger.net = sum(sales.values(), ZERO) + extras
+    ledger.net = sum(sales.values(), ZERO)
+    ledger.gross = ledger.net  # not "net plus VAT": what Fortnox answers (module docstring)
     ledger.total_vat = sum(ledger.vat_by_rate.values(), ZERO)
-    ledger.gross = ledger.net + ledger.total_vat
-    ledger.total = round0(ledger.gross)
-    ledger.round_off = ledger.total - ledger.gross
+    exact = ledger.net + extras + ledger.total_vat
+    ledger.total = round0(exact)
+    ledger.round_off = ledger.total - exact
     return ledger
 
 
