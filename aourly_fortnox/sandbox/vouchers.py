@@ -3,10 +3,10 @@
 Identity is (financial year, series, number); numbers start at 1 per year and series
 (FORTNOX_API.md 6.3). A new voucher is refused, each rule with its own code (see
 :mod:`errors`), when: the body is malformed; the series does not exist or is not manual (API
-only); no financial year covers the date, or it lies outside the one given; the date is in the
-locked period; there are fewer than two rows; an account is missing or inactive in that year;
-debit and credit differ by even one öre; a text is over its published length
-(:mod:`field_limits`).
+only); the date lies outside the financial year given in ``financialyear`` or, without it,
+outside the preselected (current) year; the date is in the locked period; there are fewer
+than two rows; an account is missing or inactive in that year; debit and credit differ by
+even one öre; a text is over its published length (:mod:`field_limits`).
 """
 
 from __future__ import annotations
@@ -199,21 +199,25 @@ def voucher_row(
 
 
 def _year_for(store: Store, db: int, day: Any, financialyear: str | None) -> dict[str, Any]:
+    """The year the voucher goes into; its date must lie inside it.
+
+    Without ``financialyear`` that is the company's preselected (current) year, not the
+    year covering the date: a voucher dated last year needs ``financialyear`` (docs/sandbox.md).
+    """
     if financialyear:
         year = ledger.resolve_year(store, db, {"financialyear": financialyear})
-        if not year["FromDate"] <= day.isoformat() <= year["ToDate"]:
-            raise errors.bad_request(
-                errors.DATE_OUTSIDE_YEAR,
-                f"Datumet {day} ligger utanför räkenskapsår {year['Id']} "
-                f"({year['FromDate']} - {year['ToDate']}).",
-            )
-        return year
-    covering = ledger.year_for_date(store, db, day)
-    if covering is None:
+    else:
+        current = ledger.current_year(store, db)
+        if current is None:
+            raise errors.bad_request(errors.NO_FINANCIAL_YEAR, "Det finns inget räkenskapsår.")
+        year = current
+    if not year["FromDate"] <= day.isoformat() <= year["ToDate"]:
         raise errors.bad_request(
-            errors.NO_FINANCIAL_YEAR, f"Det finns inget räkenskapsår för datumet {day}."
+            errors.DATE_OUTSIDE_YEAR,
+            f"Datumet {day} ligger utanför räkenskapsår {year['Id']} "
+            f"({year['FromDate']} - {year['ToDate']}).",
         )
-    return covering
+    return year
 
 
 def _row(store: Store, db: int, year_id: int, raw: dict[str, Any]) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def test_new_financial_year_copies_the_chart(sandbox: RunningSandbox, api: ApiCa
             "VoucherRows": [{"Account": 1930, "Debit": 10}, {"Account": 2081, "Credit": 10}],
         }
     }
-    created = api("POST", "vouchers", json=body).json()["Voucher"]
+    created = api("POST", "vouchers", params={"financialyear": 3}, json=body).json()["Voucher"]
     assert (created["Year"], created["VoucherNumber"]) == (3, 1)
     with pytest.raises(SandboxError) as overlap:
         sandbox.admin(
