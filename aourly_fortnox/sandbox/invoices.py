@@ -29,6 +29,8 @@ from .invoice_math import (
 from .invoice_shape import (
     BOOLEANS,
     DATES,
+    EDI_READ_ONLY,
+    EDI_WRITABLE,
     ENUMS,
     LIST_FIELDS,
     NUMBERS,
@@ -168,6 +170,21 @@ def _rows(
     return rows
 
 
+def _merge_edi(invoice: dict[str, Any], changes: dict[str, Any]) -> None:
+    """``EDIInformation`` in a request changes only the fields it names (like Fortnox, which
+    accepts it; an unknown field inside is refused like any unknown field name)."""
+    if "EDIInformation" not in changes:
+        return
+    merged = {**blank_invoice()["EDIInformation"], **invoice.get("EDIInformation", {})}
+    for name, value in changes["EDIInformation"].items():
+        if name in EDI_READ_ONLY:
+            continue
+        if name not in EDI_WRITABLE:
+            raise errors.bad_request(errors.INVALID_FIELD, f"Felaktigt fältnamn ({name})")
+        merged[name] = to_text(value, name) or ""
+    changes["EDIInformation"] = merged
+
+
 def _predefined(store: Store, db: int, name: str) -> int:
     number = ledger.predefined_account(store, db, name)
     if not number:
@@ -238,6 +255,7 @@ def create_invoice(store: Store, db: int, payload: Any) -> dict[str, Any]:
         invoice["Currency"] = customer["Currency"] or "SEK"
         _apply_customer(invoice, customer, set(changes))
         email = {**invoice["EmailInformation"], **changes.pop("EmailInformation", {})}
+        _merge_edi(invoice, changes)
         invoice.update(changes)
         _compute(store, db, invoice, payload.get("InvoiceRows", []))
         number = str(store.next_value(db, "invoice"))
@@ -275,6 +293,7 @@ def update_invoice(store: Store, db: int, number: str, payload: Any) -> dict[str
             _apply_customer(invoice, customer, set(changes))
         if "InvoiceDate" in changes and "DueDate" not in changes:
             invoice["DueDate"] = ""
+        _merge_edi(invoice, changes)
         invoice.update(changes)
         raw_rows = payload.get("InvoiceRows")
         if raw_rows is None:

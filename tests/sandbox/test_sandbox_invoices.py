@@ -183,3 +183,29 @@ def test_cancel_and_admin_actions(sandbox: RunningSandbox, api: ApiCall) -> None
     unbooked = api("GET", "invoices", params={"filter": "unbooked"}).json()["Invoices"]
     assert unbooked == []
     assert error_of(api("GET", "invoices", params={"filter": "weird"})) == (400, 2000587)
+
+
+def test_edi_information_is_accepted(sandbox: RunningSandbox, api: ApiCall) -> None:
+    edi = {"EDIGlobalLocationNumber": "7300009012345", "EDIYourElectronicReference": "PO-77"}
+    invoice = create(api, EDIInformation=edi)
+    assert invoice["EDIInformation"] == {
+        "EDIGlobalLocationNumber": "7300009012345", "EDIGlobalLocationNumberDelivery": "",
+        "EDIInvoiceExtra1": "", "EDIInvoiceExtra2": "", "EDIOurElectronicReference": "",
+        "EDIYourElectronicReference": "PO-77", "EDIStatus": "",
+    }  # fmt: skip
+    number = invoice["DocumentNumber"]
+    fetched = api("GET", f"invoices/{number}").json()["Invoice"]
+    assert fetched["EDIInformation"] == invoice["EDIInformation"]
+    # An update changes only the fields it names; echoing EDIStatus back is harmless.
+    change = {"EDIInformation": {"EDIInvoiceExtra1": "avd 4", "EDIStatus": "3"}}
+    updated = api("PUT", f"invoices/{number}", json={"Invoice": change}).json()["Invoice"]
+    assert updated["EDIInformation"] == {
+        **invoice["EDIInformation"], "EDIInvoiceExtra1": "avd 4"
+    }  # fmt: skip
+    # A field EDIInformation does not have is an unknown field name, and changes nothing.
+    stored = sandbox.admin("GET", f"/companies/{DB}/invoices")
+    odd = {"EDIInformation": {"EDIColour": "blue"}}
+    assert error_of(api("PUT", f"invoices/{number}", json={"Invoice": odd})) == (400, 2001399)
+    assert error_of(api("POST", "invoices", json={"Invoice": {
+        "CustomerNumber": "1", "EDIInformation": "PO-77"}})) == (400, 2001392)  # fmt: skip
+    assert sandbox.admin("GET", f"/companies/{DB}/invoices") == stored
