@@ -33,9 +33,14 @@ and out; objects in Fortnox's envelopes and single-GET shapes. ``...`` below is
 ``GET|POST /_admin/faults``                see :mod:`faults`; ``{}`` resets
 ``POST /_admin/expire-tokens``             ``{"refresh": false}``
 ``GET|POST /_admin/settings``              ``access_ttl``, ``refresh_ttl``, ``code_ttl``,
-                                           ``rate_limit`` ("25/5"), ``retry_after`` (or null)
+                                           ``rate_limit`` ("25/5"), ``retry_after`` (or null),
+                                           ``refresh_reuse_revokes`` (true/false)
 ``GET|DELETE /_admin/stats``               ``{"<client>/<db>": {"requests", "429", "5xx",
                                            "token"}}``; DELETE resets
+``GET /_admin/refresh-tokens``             every refresh token issued, oldest first:
+                                           ``[{"key": "<client>/<db>", "consent",
+                                           "refresh_token", "uses", "state"}]`` (see
+                                           :meth:`grants.Grants.refresh_tokens`)
 =========================================  ===================================================
 """
 
@@ -262,3 +267,8 @@ def stats() -> Response:
     if request.method == "DELETE":
         state.stats.reset()
     return _ok(state.stats.snapshot())
+
+
+@bp.get("/refresh-tokens")
+def refresh_tokens() -> Response:
+    return _ok(sandbox().grants.refresh_tokens())
