@@ -61,6 +61,10 @@ def test_totals_match_an_invoice_recorded_at_fortnox(api: ApiCall) -> None:
     totals = {k: invoice[k] for k in ("Net", "Gross", "TotalVAT", "Total", "RoundOff")}
     assert totals == {"Net": 100, "Gross": 100, "TotalVAT": 43.75, "Total": 219, "RoundOff": 0.25}
     assert invoice["FreightVAT"] == 6.25 and invoice["AdministrationFeeVAT"] == 12.5
+    # With VATIncluded (not recorded; the sandbox's choice) the same rule: rows without VAT.
+    included = create(api, InvoiceRows=[{**row, "Price": 125}], VATIncluded=True, Freight=25)
+    totals = {k: included[k] for k in ("Net", "Gross", "TotalVAT", "Total", "RoundOff")}
+    assert totals == {"Net": 100, "Gross": 100, "TotalVAT": 31.25, "Total": 156, "RoundOff": -0.25}
 
 
 def test_list_items_and_external_reference_search(api: ApiCall) -> None:

@@ -312,6 +312,18 @@ def test_revoke_stops_refresh_and_access_tokens(sandbox: RunningSandbox) -> None
         assert denied.status_code == 401 and denied.json() == {"message": "unauthorized"}
 
 
+def test_revoke_with_an_old_refresh_token_ends_the_consent(sandbox: RunningSandbox) -> None:
+    first = sandbox.tokens(ALL_SCOPES, REDIRECT)
+    second = sandbox.refresh(first["refresh_token"])
+    assert revoke(sandbox, first["refresh_token"]).json() == {"revoked": True}
+    assert refresh_answer(sandbox, second["refresh_token"]).json()["error"] == "invalid_grant"
+    assert sandbox.api("GET", "customers", second["access_token"]).status_code == 200
+    # Revoking is not a use: the spent token still shows one use, the chain was not killed.
+    states = {t["refresh_token"]: (t["uses"], t["state"]) for t in sandbox.refresh_tokens()}
+    assert states[first["refresh_token"]] == (1, "closed")
+    assert states[second["refresh_token"]] == (0, "closed")
+
+
 def test_revoked_access_tokens_still_expire() -> None:
     with running_sandbox(access_ttl=0.5) as box:
         tokens = box.tokens(ALL_SCOPES, REDIRECT)
@@ -388,7 +400,7 @@ def test_service_account_client_credentials(sandbox: RunningSandbox) -> None:
             params=auth_params(sandbox, account_type="service"),
         )
         code = query_of(submit(browser, page, "grant", DB))["code"]
-    sandbox.exchange_code(code, REDIRECT)
+    service = sandbox.exchange_code(code, REDIRECT)
     answer = sandbox.token_request(
         {"grant_type": "client_credentials"}, headers={"TenantId": str(DB)}
     )
@@ -400,3 +412,10 @@ def test_service_account_client_credentials(sandbox: RunningSandbox) -> None:
         {"grant_type": "client_credentials"}, headers={"TenantId": "1002"}
     )
     assert other.status_code == 400
+    # /revoke ends the service consent too: no new tokens, the issued one lives on.
+    revoke(sandbox, service["refresh_token"])
+    ended = sandbox.token_request(
+        {"grant_type": "client_credentials"}, headers={"TenantId": str(DB)}
+    )
+    assert ended.status_code == 400 and ended.json()["error"] == "invalid_grant"
+    assert sandbox.api("GET", "customers", body["access_token"]).status_code == 200
