@@ -1,11 +1,18 @@
 """Access tokens for one Fortnox connection: refresh under a per-tenant lock, persist by CAS.
 
-Fortnox refresh tokens are single use and rotate on every refresh, so two workers refreshing
-at once kill the connection (FORTNOX_API.md 2.5, gotcha 1). The rule (DECISIONS.md, "Token
-refresh"): take the tenant's lock; re-read the store; refresh only if still needed; store the
-new pair with a compare-and-set on the old refresh token *before* using it; a loser of the
-compare-and-set re-reads and uses the winner's token; ``invalid_grant`` marks the connection
-expired only if the stored refresh token is still the one Fortnox refused.
+Fortnox refresh tokens are single use and rotate on every refresh, and a token sent twice may
+invalidate the whole chain, so a second use must never happen (the sandbox revokes the chain,
+docs/sandbox.md). The rule: take the tenant's lock; re-read the store; refresh only if still
+needed, with the refresh token just read; store the new pair with a compare-and-set on that
+token *before* using it. The lock plus the re-read make a second use impossible, as long as
+a refresh request ends within the lock's time to live: whoever waited on the lock finds the
+new pair and sends nothing.
+
+The compare-and-set is the backstop for writers outside the lock (a reconnect storing a new
+consent's pair, a disconnect clearing it): a refresher that loses it never sends its old
+refresh token again; it uses what is stored (or finds nothing and raises
+:class:`AuthorizationExpired`). ``invalid_grant`` marks the connection expired only if the
+stored refresh token is still the one Fortnox refused.
 """
 
 from __future__ import annotations
@@ -216,8 +223,9 @@ class TokenManager:
         if self.store.replace(tokens.refresh_token, new):
             log.info("Fortnox tokens refreshed for %s", self.key)
             return new
-        # Lost the compare-and-set (the lock expired, or a reconnect stored other tokens):
-        # the stored pair is the truth.
+        # Lost the compare-and-set: someone outside the lock (a reconnect) stored other
+        # tokens, or our lock ran out. The stored pair is the truth; our old refresh token is
+        # spent and must never be sent again, so no second refresh request here.
         log.warning("Fortnox token refresh for %s lost the compare-and-set; using the stored "
                     "tokens", self.key)
         return self._load()

@@ -11,8 +11,10 @@ Modules: ``app`` (create_app), ``store`` (SQLite state), ``grants`` + ``oauth`` 
 blueprint; routes in ``api_sales`` and ``api_books``), ``server`` (threaded WSGI server),
 ``customers``, ``invoices`` (+ ``invoice_math``, ``invoice_shape``), ``vouchers``, ``ledger``
 (years, accounts, series, locked period), ``listing`` (filters, pagination), ``seed`` + ``bas``
-(seed data), ``admin``, ``web`` (read-only view), ``errors`` (codes, incl. the sandbox's own
-choices), ``testing``.
+(seed data), ``field_limits`` + ``countries`` (published field lengths, ISO country codes),
+``admin``, ``web`` (read-only view), ``errors`` (codes, incl. the sandbox's own choices),
+``testing``. docs/sandbox.md lists where the sandbox chose because Fortnox's behaviour is
+unknown.
 """
 
 from __future__ import annotations

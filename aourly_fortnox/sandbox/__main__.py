@@ -1,4 +1,4 @@
-"""``python -m aourly_fortnox.sandbox``: run the local Fortnox (INTERFACES.md "The sandbox").
+"""``python -m aourly_fortnox.sandbox``: run the local Fortnox (docs/sandbox.md).
 
 Prints the OAuth client it accepts (a sandbox: the secret is printed on purpose) and its URL,
 then serves on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM). ``--quiet`` (not part of the
@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send Retry-After with 429s (default: no header, like Fortnox)",
     )
     parser.add_argument(
+        "--refresh-reuse-revokes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a refresh token used twice revokes its whole chain (default: on); "
+        "--no-refresh-reuse-revokes only refuses the second use",
+    )
+    parser.add_argument(
         "--extra-accounts",
         type=int,
         default=0,
@@ -60,6 +67,11 @@ def banner(url: str, settings: Settings, companies: list[dict[str, object]]) -> 
     count, window = settings.rate_limit
     data = f"SQLite file {settings.db}" if settings.db else "in memory (gone on exit)"
     names = ", ".join(f"{c['DatabaseNumber']} {c['CompanyName']}" for c in companies)
+    reuse = (
+        "a second use revokes the whole chain"
+        if settings.refresh_reuse_revokes
+        else "a second use is refused (the chain lives)"
+    )
     return "\n".join(
         [
             f"Fortnox sandbox listening on {url}",
@@ -70,6 +82,7 @@ def banner(url: str, settings: Settings, companies: list[dict[str, object]]) -> 
             f"  Redirect URIs: {format_redirect_rule(settings.redirect_uris)}",
             f"  Companies:     {names}",
             f"  Rate limit:    {count}/{window:g} s per client and company",
+            f"  Refresh reuse: {reuse}",
             f"  Data:          {data}",
             f"  Admin API:     {url}/_admin/   Read-only view: {url}/",
         ]
@@ -87,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             client_id=args.client_id, client_secret=args.client_secret,
             redirect_uris=args.redirect_uris or (), db=args.db, access_ttl=args.access_ttl,
             refresh_ttl=args.refresh_ttl, code_ttl=args.code_ttl, rate_limit=args.rate_limit,
-            retry_after=args.retry_after, extra_accounts=args.extra_accounts, seed=args.seed,
-            quiet=args.quiet,
+            retry_after=args.retry_after, refresh_reuse_revokes=args.refresh_reuse_revokes,
+            extra_accounts=args.extra_accounts, seed=args.seed, quiet=args.quiet,
         )  # fmt: skip
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

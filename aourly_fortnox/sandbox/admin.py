@@ -1,4 +1,4 @@
-"""The admin API under ``/_admin/`` for tests, benchmarks and checks (INTERFACES.md).
+"""The admin API under ``/_admin/`` for tests, benchmarks and checks (docs/sandbox.md).
 
 No authentication (the server binds loopback only), never rate limited or counted. JSON in
 and out; objects in Fortnox's envelopes and single-GET shapes. ``...`` below is
@@ -20,8 +20,9 @@ and out; objects in Fortnox's envelopes and single-GET shapes. ``...`` below is
 ``POST .../customers``                     ``{"Customer": {...}}`` (Fortnox's rules) -> 201
 ``DELETE .../customers/<CustomerNumber>``  204; the number stays reserved
 ``POST .../vouchers[?financialyear=Id]``   ``{"Voucher": {...}}`` any series (a person may use
-                                           B); balance, year, locked-period and account rules
-                                           still apply -> 201
+                                           B); without ``financialyear`` the year covering
+                                           the date; balance, year, locked-period and account
+                                           rules still apply -> 201
 ``POST .../financialyears``                ``{"FinancialYear": {"FromDate", "ToDate"}}``: the
                                            next Id, chart copied from the latest year -> 201
 ``PUT .../lockedperiod``                   ``{"LockedPeriod": {"EndDate": "YYYY-MM-DD"}}``
@@ -32,9 +33,14 @@ and out; objects in Fortnox's envelopes and single-GET shapes. ``...`` below is
 ``GET|POST /_admin/faults``                see :mod:`faults`; ``{}`` resets
 ``POST /_admin/expire-tokens``             ``{"refresh": false}``
 ``GET|POST /_admin/settings``              ``access_ttl``, ``refresh_ttl``, ``code_ttl``,
-                                           ``rate_limit`` ("25/5"), ``retry_after`` (or null)
+                                           ``rate_limit`` ("25/5"), ``retry_after`` (or null),
+                                           ``refresh_reuse_revokes`` (true/false)
 ``GET|DELETE /_admin/stats``               ``{"<client>/<db>": {"requests", "429", "5xx",
                                            "token"}}``; DELETE resets
+``GET /_admin/refresh-tokens``             every refresh token issued, oldest first:
+                                           ``[{"key": "<client>/<db>", "consent",
+                                           "refresh_token", "uses", "state"}]`` (see
+                                           :meth:`grants.Grants.refresh_tokens`)
 =========================================  ===================================================
 """
 
@@ -52,6 +58,7 @@ from .faults import FaultConfigError
 from .gate import sandbox
 from .settings import SettingsError
 from .store import Store
+from .values import to_date
 
 bp = Blueprint("fortnox_admin", __name__, url_prefix="/_admin")
 
@@ -175,10 +182,23 @@ def delete_customer(db: int, number: str) -> Response:
 @bp.post("/companies/<int:db>/vouchers")
 def create_voucher(db: int) -> Response:
     store = _company(db)
-    voucher = vouchers.create_voucher(
-        store, db, _envelope("Voucher"), request.args.get("financialyear"), manual_only=False
-    )
+    payload = _envelope("Voucher")
+    financialyear = request.args.get("financialyear") or _year_of(store, db, payload)
+    voucher = vouchers.create_voucher(store, db, payload, financialyear, manual_only=False)
     return _ok({"Voucher": vouchers.voucher_full(voucher, _base())}, 201)
+
+
+def _year_of(store: Store, db: int, payload: dict[str, Any]) -> str | None:
+    """A person picks the year the date belongs to (the API uses the preselected one)."""
+    raw = payload.get("TransactionDate")
+    if not isinstance(raw, str) or not raw:
+        return None  # create_voucher refuses the missing date with its own code
+    year = ledger.year_for_date(store, db, to_date(raw, "TransactionDate"))
+    if year is None:
+        raise errors.bad_request(
+            errors.NO_FINANCIAL_YEAR, f"Det finns inget räkenskapsår för datumet {raw}."
+        )
+    return str(year["Id"])
 
 
 @bp.post("/companies/<int:db>/financialyears")
@@ -247,3 +267,8 @@ def stats() -> Response:
     if request.method == "DELETE":
         state.stats.reset()
     return _ok(state.stats.snapshot())
+
+
+@bp.get("/refresh-tokens")
+def refresh_tokens() -> Response:
+    return _ok(sandbox().grants.refresh_tokens())

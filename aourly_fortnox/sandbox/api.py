@@ -1,67 +1,9 @@
-"""Fortnox's REST API under ``/3/``: the blueprint and what its views share.
-
-The gate (:mod:`.gate`) has already checked the bearer token, the rate limit, faults, the
-scope each view declares with :func:`requires` and the licence; a view sees the tenant in
-``g.tenant``.
-"""
+"""The ``/3/`` REST API: one blueprint (``api_common``), its routes in ``api_books`` (the
+ledger) and ``api_sales`` (customers and invoices), registered by importing them here."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from decimal import Decimal
-from typing import Any, TypeVar
+from . import api_books, api_sales  # noqa: F401  (registers the routes on bp)
+from .api_common import bp
 
-from flask import Blueprint, Response, g, request
-
-from . import errors
-from .gate import sandbox
-from .store import Store
-
-bp = Blueprint("fortnox_api", __name__, url_prefix="/3")
-View = TypeVar("View", bound=Callable[..., Any])
-
-
-def requires(scope: str) -> Callable[[View], View]:
-    """Declare the OAuth scope a view needs (FORTNOX_API.md 2.8); the gate checks it."""
-
-    def mark(view: View) -> View:
-        view.fortnox_scope = scope  # type: ignore[attr-defined]
-        return view
-
-    return mark
-
-
-def tenant() -> tuple[Store, int]:
-    return sandbox().store, int(g.tenant)
-
-
-def base_url() -> str:
-    """Where ``@url`` links point: this server, as Fortnox points at api.fortnox.se."""
-    return request.host_url.rstrip("/")
-
-
-def ok(payload: Any, status: int = 200, location: str | None = None) -> Response:
-    """A JSON answer; a 201 carries ``Location`` as a bare word (``customers``), as recorded."""
-    return errors.json_response(payload, status, {"Location": location} if location else None)
-
-
-def read_envelope(name: str) -> dict[str, Any]:
-    """The object inside ``{"<name>": {...}}``; amounts parse as Decimal."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        raise errors.no_data()
-    try:
-        body = json.loads(raw, parse_float=Decimal)
-    except ValueError:
-        raise errors.bad_request(errors.JSON_SYNTAX, "Felaktig JSON-syntax.") from None
-    if not isinstance(body, dict) or not isinstance(body.get(name), dict):
-        raise errors.no_data()
-    for key in body:
-        if key != name:
-            raise errors.bad_request(errors.INVALID_FIELD, f"Felaktigt fältnamn ({key})")
-    inner: dict[str, Any] = body[name]
-    return inner
-
-
-from . import api_books, api_sales  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -1,7 +1,7 @@
 """Bookkeeping reads and voucher creation: vouchers, voucher series, accounts, financial
 years, predefined accounts and the locked period.
 
-Vouchers have only GET and POST; PUT or DELETE answers 405 (FORTNOX_API.md 6.3).
+Vouchers have only GET and POST; PUT or DELETE answers 405 (docs/fortnox.md, "Vouchers").
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from . import errors, ledger, listing, vouchers
-from .api import base_url, bp, ok, read_envelope, requires, tenant
+from .api_common import base_url, bp, ok, read_envelope, requires, tenant
 from .values import to_date
 
 YEAR_PARAMS = {"financialyear", "financialyeardate"}
@@ -151,7 +151,7 @@ def financial_years_list() -> Response:
     records = listing.modified_since(store.records(db, "financialyear"), args)
     items = [record.data for record in records]
     if args.get("date"):
-        # Note the parameter is `date`, not `financialyeardate` (FORTNOX_API.md 5.3).
+        # Note the parameter is `date`, not `financialyeardate` (docs/fortnox.md, "Search").
         day = to_date(args["date"], "date").isoformat()
         items = [year for year in items if year["FromDate"] <= day <= year["ToDate"]]
     base = base_url()

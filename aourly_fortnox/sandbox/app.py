@@ -15,28 +15,15 @@ from typing import Any
 from flask import Flask, Response, request
 
 from . import errors, gate
+from .consent import PendingConsent
 from .faults import Faults, SlidingWindowLimiter, Stats
 from .grants import Grants
 from .settings import Settings
 from .store import Store
 
 #: Cookies ignore ports: with Flask's default name the consent page on :8765 would replace the
-#: host's own session on :5000 of the same 127.0.0.1 (DECISIONS.md).
+#: host's own session on :5000 of the same 127.0.0.1 (docs/architecture.md).
 SESSION_COOKIE_NAME = "fortnox_sandbox_session"
-
-
-@dataclass
-class PendingConsent:
-    """An authorization request waiting on the consent page (keyed by its form nonce)."""
-
-    session_id: str
-    client_id: str
-    scopes: list[str]
-    redirect_uri: str
-    redirect_uri_given: bool
-    state: str
-    service: bool
-    expires: float
 
 
 @dataclass
@@ -105,7 +92,7 @@ def _not_found(error: Any) -> Response | Any:
 
 
 def _method_not_allowed(error: Any) -> Response | Any:
-    """Vouchers have no PUT or DELETE (FORTNOX_API.md 6.3): 405 with a Fortnox-style body."""
+    """Vouchers have no PUT or DELETE (docs/fortnox.md): 405 with a Fortnox-style body."""
     if request.path.startswith(("/3/", "/_admin/")):
         response = errors.json_response(
             errors.error_body(405, errors.INVALID_PARAMETER, "Metoden stöds inte."), 405

@@ -1,6 +1,6 @@
 """A BAS chart of accounts (BAS 2024 numbers and Swedish names), as Fortnox seeds companies.
 
-One line per account, ``NUMBER Description`` with an optional ``|VATCODE`` (FORTNOX_API.md 9:
+One line per account, ``NUMBER Description`` with an optional ``|VATCODE`` (docs/fortnox.md:
 MP1 = 25 %, MP2 = 12 %, MP3 = 6 %, MF = exempt). SRU codes are derived from number ranges by
 :func:`sru_for` (the INK2 mapping, coarse but realistic).
 """

@@ -1,9 +1,11 @@
 """Customers: create, read, update, delete, with Fortnox's numbering rules.
 
-``Name`` is the only required field. A given ``CustomerNumber`` must never have been used in
-the company, not even by a deleted customer (2000637, FORTNOX_API.md 6.1); without one the next
-free number of the numeric series is taken. Empty fields of a new customer are ``null``, and
-list items are shorter than the single GET (with ``Phone`` where the single GET has ``Phone1``).
+``Name`` is the only required field; ``ZipCode`` holds at most 10 characters and
+``CountryCode`` an ISO 3166-1 alpha-2 code (:mod:`field_limits`). A given ``CustomerNumber``
+must never have been used in the company, not even by a deleted customer (2000637, kept
+reserved forever, docs/sandbox.md); without one the next free number of the numeric series is
+taken. Empty fields of a new customer are ``null``, and list items are shorter than the single
+GET (with ``Phone`` where the single GET has ``Phone1``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import errors
+from . import errors, field_limits
 from .store import Store
 from .values import amount, to_bool, to_decimal, to_text
 
@@ -116,6 +118,9 @@ def _changes(payload: dict[str, Any]) -> dict[str, Any]:
             changes[name] = value
         else:
             changes[name] = to_text(value, name)
+    field_limits.check_lengths(changes, field_limits.CUSTOMER)
+    if "CountryCode" in changes:
+        field_limits.check_country_code(changes["CountryCode"])
     email = changes.get("Email")
     if email and not _EMAIL.match(email):
         raise errors.bad_request(errors.INVALID_FORMAT, f"Felaktig e-postadress ({email}).")

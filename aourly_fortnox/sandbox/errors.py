@@ -1,11 +1,11 @@
 """Fortnox error bodies and the codes the sandbox answers with.
 
-Casing depends on the status, as recorded from the real API (FORTNOX_API.md section 13):
+Casing depends on the status, as recorded from the real API (docs/fortnox.md, "Recorded answers"):
 404 bodies say ``{"ErrorInformation": {"Error": 1, "Message": ..., "Code": ...}}``, every other
 error ``{"ErrorInformation": {"error": 1, "message": ..., "code": ...}}``. Messages are Swedish,
 codes integers.
 
-Codes seen in real Fortnox answers (FORTNOX_API.md 4.2, 13):
+Codes seen in real Fortnox answers (docs/fortnox.md, "Errors" and "Recorded answers"):
 
 ==========  ==========================================================
 2000423     account not found ("Kan inte hitta kontot.")
@@ -26,8 +26,8 @@ Codes seen in real Fortnox answers (FORTNOX_API.md 4.2, 13):
 2002381     wrong data structure (VoucherRows sent as an object)
 ==========  ==========================================================
 
-**Sandbox choices** for cases whose real code nobody has recorded (FORTNOX_API.md section 11;
-clients must not branch on them, DECISIONS.md "Fortnox facts to be careful with"):
+**Sandbox choices** for cases whose real code nobody has recorded (docs/sandbox.md;
+clients must not branch on them, docs/fortnox.md "Errors"):
 
 ==========  ==========================================================
 2000108     a number was expected
@@ -35,7 +35,7 @@ clients must not branch on them, DECISIONS.md "Fortnox facts to be careful with"
 2000359     invalid characters (CustomerNumber)
 2000588     invalid query parameter value (page, limit > 500, dates, sortby)
 2000590     invalid date in a body
-2000591     invalid enumeration value (Type, VATType, DiscountType...)
+2000591     invalid enumeration value (Type, VATType, DiscountType, CountryCode...)
 2000592     invalid e-mail address / organisation number format
 2000711     voucher does not balance (debit != credit, to the öre)
 2000712     voucher has fewer than two rows
@@ -48,6 +48,7 @@ clients must not branch on them, DECISIONS.md "Fortnox facts to be careful with"
 2000765     invoice is already booked
 2000766     invoice is cancelled
 2000773     date falls in the locked period
+2000774     a text is longer than Fortnox's published limit for the field (docs/sandbox.md)
 2000838     voucher series does not exist
 2000839     voucher series is not manual (B "Kundfakturor"): API vouchers refused
 2001795     a required field is missing
@@ -102,6 +103,7 @@ INVOICE_BOOKED = 2000764
 INVOICE_ALREADY_BOOKED = 2000765
 INVOICE_CANCELLED = 2000766
 PERIOD_LOCKED = 2000773
+FIELD_TOO_LONG = 2000774
 SERIES_NOT_FOUND = 2000838
 SERIES_NOT_MANUAL = 2000839
 MISSING_FIELD = 2001795
@@ -137,6 +139,11 @@ def no_data(field: str | None = None) -> ApiError:
 
 def missing_field(field: str) -> ApiError:
     return bad_request(MISSING_FIELD, f"Obligatoriskt fält saknas: {field}.")
+
+
+def too_long(field: str, limit: int) -> ApiError:
+    """A text over its published length: Fortnox refuses it, never cuts it (400, our code)."""
+    return bad_request(FIELD_TOO_LONG, f"Fältet {field} får innehålla högst {limit} tecken.")
 
 
 def not_found(code: int, message: str) -> ApiError:

@@ -1,8 +1,8 @@
 """Rate limiting, fault injection and request statistics.
 
-The limiter is Fortnox's (FORTNOX_API.md 3): a sliding window per (client id, DatabaseNumber),
+The limiter is Fortnox's (docs/fortnox.md): a sliding window per (client id, DatabaseNumber),
 25 requests per 5 s by default. Every ``/3/`` request is counted when it arrives; a request
-answered 429 is not counted (DECISIONS.md "Rate limit"). The 429 has no body and no
+answered 429 is not counted (docs/fortnox.md, "Rate limit"). The 429 has no body and no
 ``Retry-After`` unless one is configured.
 
 Faults are drawn from seeded :class:`random.Random` generators, one for ``/3/`` and one for
@@ -128,7 +128,7 @@ class SlidingWindowLimiter:
             while hits and hits[0] <= now - window:
                 hits.popleft()
             if len(hits) >= limit:
-                return False  # refused requests are not counted (DECISIONS.md)
+                return False  # refused requests are not counted (docs/fortnox.md)
             hits.append(now)
             return True
 

@@ -1,10 +1,17 @@
 """Consents, authorization codes and tokens: what Fortnox's OAuth server remembers.
 
-A *consent* is one "Grant Access" by a person: (client, company, scopes). Its refresh tokens
-rotate and are single use (FORTNOX_API.md 2.4); reusing an old one is refused but does not
-kill the chain, so a refresher that lost a race can still use the winner's token
-(DECISIONS.md "Token refresh"). Revoking the consent (``/oauth-v1/revoke`` or the admin API)
-stops every token of it.
+A *consent* is one "Grant Access" by a person: (client, company, scopes); every token issued
+for it, through all its refreshes, is its *chain*. Refresh tokens rotate and are single use.
+Fortnox warns that simultaneous refreshes "could result in token invalidation"; the sandbox
+takes the pessimistic reading (docs/sandbox.md): a refresh token presented a second time
+revokes the whole chain, every refresh and access token of the consent, unless the setting
+``refresh_reuse_revokes`` is off (then the second use is only refused). A client must make a
+second use impossible (a per-company lock), not recover from one.
+
+``/oauth-v1/revoke`` *closes* the consent: no refresh or client-credentials token is issued
+for it any more, but access tokens already issued work until they expire, as Fortnox
+documents ("Revoke of access-token is not supported"). A consent *withdrawn* by the company
+(the admin API) stops every token at once.
 
 Access tokens are JWT-shaped (HS256 with a per-sandbox secret kept in the store) with the
 claims ``tenantId`` (the DatabaseNumber), ``clientId``, ``scope``, ``sub`` (``1@<tenant>`` for
@@ -200,24 +207,38 @@ class Grants:
         return int(rows[0]["db"]) if rows else None
 
     def rotate(
-        self, token: str, client_id: str, access_ttl: float, refresh_ttl: float
+        self,
+        token: str,
+        client_id: str,
+        access_ttl: float,
+        refresh_ttl: float,
+        *,
+        reuse_revokes: bool,
     ) -> dict[str, Any] | None:
-        """Spend a refresh token and issue the next pair; None when Fortnox says invalid_grant."""
+        """Spend a refresh token and issue the next pair; None when Fortnox says invalid_grant.
+
+        A token already spent counts one more use and, with ``reuse_revokes``, revokes its
+        chain: both racers lose, as the pessimistic reading of Fortnox's warning has it.
+        """
         with self.store.transaction():
             rows = self.store.execute(
-                "SELECT r.used, r.expires, r.consent_id, c.client_id, c.revoked"
+                "SELECT r.used, r.expires, r.consent_id, c.client_id, c.revoked, c.closed"
                 " FROM refresh_token r JOIN consent c ON c.id = r.consent_id WHERE r.token = ?",
                 (token,),
             )
-            if not rows:
+            if not rows or rows[0]["client_id"] != client_id:
                 return None
             row = rows[0]
-            if (
-                row["used"]
-                or row["revoked"]
-                or row["expires"] <= time.time()
-                or row["client_id"] != client_id
-            ):
+            if row["used"]:
+                self.store.execute(
+                    "UPDATE refresh_token SET used = used + 1 WHERE token = ?", (token,)
+                )
+                if reuse_revokes:
+                    self.store.execute(
+                        "UPDATE consent SET revoked = 1 WHERE id = ?", (row["consent_id"],)
+                    )
+                return None
+            if row["revoked"] or row["closed"] or row["expires"] <= time.time():
                 return None
             self.store.execute("UPDATE refresh_token SET used = 1 WHERE token = ?", (token,))
             return self.issue_tokens(row["consent_id"], access_ttl, refresh_ttl)
@@ -226,7 +247,7 @@ class Grants:
         """The live service-account consent a client-credentials request may use."""
         rows = self.store.execute(
             "SELECT id FROM consent WHERE client_id = ? AND db = ? AND service = 1"
-            " AND revoked = 0 ORDER BY created DESC",
+            " AND revoked = 0 AND closed = 0 ORDER BY created DESC",
             (client_id, db),
         )
         return rows[0]["id"] if rows else None
@@ -246,8 +267,9 @@ class Grants:
 
     # -- revocation and expiry ----------------------------------------------------------------
 
-    def revoke_by_refresh_token(self, token: str, client_id: str) -> bool:
-        """Withdraw the consent a refresh token (even an already rotated one) belongs to."""
+    def close_by_refresh_token(self, token: str, client_id: str) -> bool:
+        """``/oauth-v1/revoke``: close the consent a refresh token (even an already rotated
+        one) belongs to. Its access tokens keep working until they expire."""
         with self.store.transaction():
             rows = self.store.execute(
                 "SELECT c.id FROM refresh_token r JOIN consent c ON c.id = r.consent_id"
@@ -256,7 +278,7 @@ class Grants:
             )
             if not rows:
                 return False
-            self.store.execute("UPDATE consent SET revoked = 1 WHERE id = ?", (rows[0]["id"],))
+            self.store.execute("UPDATE consent SET closed = 1 WHERE id = ?", (rows[0]["id"],))
             return True
 
     def revoke_company(self, db: int) -> int:
@@ -267,6 +289,41 @@ class Grants:
             )
             self.store.execute("UPDATE consent SET revoked = 1 WHERE db = ?", (db,))
             return int(rows[0]["n"])
+
+    def refresh_tokens(self) -> list[dict[str, Any]]:
+        """Every refresh token ever issued, oldest first.
+
+        ``uses``: 1 once a refresh spent it, plus 1 for every later attempt to spend it again
+        (a token refused before it was ever spent stays 0). A client that never races leaves
+        every token at 0 or 1. ``state``: ``revoked`` (its chain was withdrawn, or killed by
+        a reuse), ``closed`` (``/oauth-v1/revoke``), ``used``, ``expired`` or ``live``.
+        """
+        rows = self.store.execute(
+            "SELECT r.token, r.used, r.expires, r.consent_id, c.client_id, c.db, c.revoked,"
+            " c.closed FROM refresh_token r JOIN consent c ON c.id = r.consent_id"
+            " ORDER BY r.rowid"
+        )
+        now = time.time()
+        result = []
+        for row in rows:
+            if row["revoked"]:
+                state = "revoked"
+            elif row["closed"]:
+                state = "closed"
+            elif row["used"]:
+                state = "used"
+            else:
+                state = "expired" if row["expires"] <= now else "live"
+            result.append(
+                {
+                    "key": f"{row['client_id']}/{row['db']}",
+                    "consent": row["consent_id"],
+                    "refresh_token": row["token"],
+                    "uses": int(row["used"]),
+                    "state": state,
+                }
+            )
+        return result
 
     def expire_all(self, refresh: bool) -> dict[str, int]:
         """Every access token (and with ``refresh`` every refresh token) expires now."""

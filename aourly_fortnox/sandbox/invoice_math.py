@@ -1,11 +1,14 @@
 """Invoice rows and totals computed the way Fortnox does, all in Decimal.
 
 Per row, ``Price`` and ``DeliveredQuantity`` are rounded to two decimals half-up first
-(1.125 -> 1.13, FORTNOX_API.md 6.2), then ``Total = quantity x price`` less the discount,
-rounded to öre. Output VAT is computed per rate on the sum of that rate's rows; ``Gross`` is
-net plus VAT and ``Total`` is ``Gross`` rounded to whole kronor, the difference being
-``RoundOff`` (öresavrundning, booked on ROUNDOFF 3740). Freight and the invoicing fee carry
-25 % VAT.
+(1.125 -> 1.13, docs/fortnox.md, "Invoices"), then ``Total = quantity x price`` less the discount,
+rounded to öre. Output VAT is computed per rate on the sum of that rate's rows. Freight and the
+invoicing fee carry 25 % VAT. ``Total`` is rows + freight + fee + VAT rounded to whole kronor,
+the difference being ``RoundOff`` (öresavrundning, booked on ROUNDOFF 3740).
+
+``Net`` and ``Gross`` are both the rows' sum without VAT, freight or fees, as a real invoice
+recorded in 2026 showed (docs/sandbox.md): one 100 kr row at 25 %, freight 25, fee 50 gave
+Net 100, Gross 100, TotalVAT 43.75, Total 219 and RoundOff 0.25.
 
 With ``VATIncluded`` the row amounts include VAT; the VAT is then taken out per (account,
 rate) group so that the bookkeeping voucher balances to the öre.
@@ -23,7 +26,7 @@ from .values import ZERO, amount, decimal_of, round0, round2
 VAT_RATES = (25, 12, 6, 0)
 #: Predefined sales account per VAT rate for rows without an AccountNumber.
 SALES_BY_VAT = {25: "SALES", 12: "SALES_MP2", 6: "SALES_MP3", 0: "SALES_MP0"}
-#: Predefined output-VAT account per rate (FORTNOX_API.md 9).
+#: Predefined output-VAT account per rate (docs/fortnox.md, "BAS accounts").
 OUTVAT_BY_VAT = {25: "OUTVAT_MP1", 12: "OUTVAT_MP2", 6: "OUTVAT_MP3"}
 #: An account's VATCode decides a row's VAT when the row names the account but no VAT.
 VAT_BY_CODE = {"MP1": 25, "MP2": 12, "MP3": 6, "MF": 0, "MP0": 0}
@@ -64,8 +67,10 @@ class InvoiceLedger:
     vat_by_rate: dict[int, Decimal] = field(default_factory=dict)
     freight: Decimal = ZERO
     administration_fee: Decimal = ZERO
+    #: The rows without VAT; freight and fees are not in it.
     net: Decimal = ZERO
     total_vat: Decimal = ZERO
+    #: Equal to ``net`` (recorded), not net plus VAT.
     gross: Decimal = ZERO
     total: Decimal = ZERO
     round_off: Decimal = ZERO
@@ -115,11 +120,12 @@ def invoice_ledger(
         freight=freight,
         administration_fee=administration_fee,
     )
-    ledger.net = sum(sales.values(), ZERO) + extras
+    ledger.net = sum(sales.values(), ZERO)
+    ledger.gross = ledger.net  # not "net plus VAT": what Fortnox answers (module docstring)
     ledger.total_vat = sum(ledger.vat_by_rate.values(), ZERO)
-    ledger.gross = ledger.net + ledger.total_vat
-    ledger.total = round0(ledger.gross)
-    ledger.round_off = ledger.total - ledger.gross
+    exact = ledger.net + extras + ledger.total_vat
+    ledger.total = round0(exact)
+    ledger.round_off = ledger.total - exact
     return ledger
 
 

@@ -1,6 +1,6 @@
 """The invoice's fields: its full single-GET shape, what a request may set, and list items.
 
-Types follow the recorded API (FORTNOX_API.md 13): ``DocumentNumber``, ``OCR`` and
+Types follow the recorded API (docs/fortnox.md, "Recorded answers"): ``DocumentNumber``, ``OCR`` and
 ``CustomerNumber`` are strings, ``Credit`` is the string ``"false"``, unset dates are ``null``
 (``DeliveryDate``, ``FinalPayDate``) or ``""`` (``InvoicePeriodStart``).
 """
@@ -24,7 +24,14 @@ ENUMS = {
     "Language": {"SV", "EN"},
     "TaxReductionType": {"none", "rot", "rut", "green"},
 }
-OBJECTS: dict[str, type] = {"EmailInformation": dict, "Labels": list}
+OBJECTS: dict[str, type] = {"EmailInformation": dict, "EDIInformation": dict, "Labels": list}
+#: ``EDIInformation``'s fields a request may set; ``EDIStatus`` (how far the e-invoice got) is
+#: Fortnox's to write, so an echoed one is ignored.
+EDI_WRITABLE = (
+    "EDIGlobalLocationNumber", "EDIGlobalLocationNumberDelivery", "EDIInvoiceExtra1",
+    "EDIInvoiceExtra2", "EDIOurElectronicReference", "EDIYourElectronicReference",
+)  # fmt: skip
+EDI_READ_ONLY = ("EDIStatus",)
 TEXTS = {
     "CustomerNumber", "Currency", "YourReference", "OurReference", "YourOrderNumber",
     "ExternalInvoiceReference1", "ExternalInvoiceReference2", "Remarks", "Comments",
@@ -67,6 +74,7 @@ def blank_invoice() -> dict[str, Any]:
             "EmailAddressBCC": None, "EmailAddressCC": None, "EmailAddressFrom": None,
             "EmailAddressTo": "", "EmailBody": " ", "EmailSubject": "",
         },
+        "EDIInformation": dict.fromkeys(EDI_WRITABLE + EDI_READ_ONLY, ""),
         "EUQuarterlyReport": False, "ExternalInvoiceReference1": "",
         "ExternalInvoiceReference2": "", "FinalPayDate": None, "Freight": 0, "FreightVAT": 0,
         "Gross": 0, "HouseWork": False, "InvoiceDate": "", "InvoicePeriodEnd": "",

@@ -3,7 +3,8 @@
 An invoice needs an existing customer (400 with 2000433 "Kan inte hitta kunden." otherwise: a
 sandbox choice of status, the code is Fortnox's). Row accounts must exist and be active in the
 financial year covering ``InvoiceDate`` (or the current year when none covers it). Only SEK is
-known (2000427), and no articles exist (2000428). Booked invoices cannot be changed (2000764).
+known (2000427), and no articles exist (2000428). Texts over Fortnox's published lengths are
+refused (:mod:`field_limits`). Booked invoices cannot be changed (2000764).
 Bookkeeping creates a voucher in series B (``ReferenceType`` INVOICE): debit CUSTCLAIM (1510)
 the total, credit each sales account its net, each OUTVAT_MP* its VAT and ROUNDOFF (3740) the
 öresavrundning.
@@ -15,7 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import errors, ledger, vouchers
+from . import errors, field_limits, ledger, vouchers
 from .invoice_math import (
     OUTVAT_BY_VAT,
     SALES_BY_VAT,
@@ -28,6 +29,8 @@ from .invoice_math import (
 from .invoice_shape import (
     BOOLEANS,
     DATES,
+    EDI_READ_ONLY,
+    EDI_WRITABLE,
     ENUMS,
     LIST_FIELDS,
     NUMBERS,
@@ -95,6 +98,7 @@ def _head_changes(payload: dict[str, Any]) -> dict[str, Any]:
             changes[name] = value
         else:
             changes[name] = to_text(value, name) or ""
+    field_limits.check_lengths(changes, field_limits.INVOICE)
     if changes.get("Currency", "SEK") != "SEK":
         raise errors.bad_request(errors.CURRENCY_NOT_FOUND, "Kan inte hitta valutan.")
     terms = changes.get("TermsOfPayment")
@@ -161,8 +165,24 @@ def _rows(
                 vat_included,
             )  # fmt: skip
         )
+        field_limits.check_lengths(row, field_limits.INVOICE_ROW)
         rows.append(dict(sorted(row.items())))
     return rows
+
+
+def _merge_edi(invoice: dict[str, Any], changes: dict[str, Any]) -> None:
+    """``EDIInformation`` in a request changes only the fields it names (like Fortnox, which
+    accepts it; an unknown field inside is refused like any unknown field name)."""
+    if "EDIInformation" not in changes:
+        return
+    merged = {**blank_invoice()["EDIInformation"], **invoice.get("EDIInformation", {})}
+    for name, value in changes["EDIInformation"].items():
+        if name in EDI_READ_ONLY:
+            continue
+        if name not in EDI_WRITABLE:
+            raise errors.bad_request(errors.INVALID_FIELD, f"Felaktigt fältnamn ({name})")
+        merged[name] = to_text(value, name) or ""
+    changes["EDIInformation"] = merged
 
 
 def _predefined(store: Store, db: int, name: str) -> int:
@@ -235,6 +255,7 @@ def create_invoice(store: Store, db: int, payload: Any) -> dict[str, Any]:
         invoice["Currency"] = customer["Currency"] or "SEK"
         _apply_customer(invoice, customer, set(changes))
         email = {**invoice["EmailInformation"], **changes.pop("EmailInformation", {})}
+        _merge_edi(invoice, changes)
         invoice.update(changes)
         _compute(store, db, invoice, payload.get("InvoiceRows", []))
         number = str(store.next_value(db, "invoice"))
@@ -272,6 +293,7 @@ def update_invoice(store: Store, db: int, number: str, payload: Any) -> dict[str
             _apply_customer(invoice, customer, set(changes))
         if "InvoiceDate" in changes and "DueDate" not in changes:
             invoice["DueDate"] = ""
+        _merge_edi(invoice, changes)
         invoice.update(changes)
         raw_rows = payload.get("InvoiceRows")
         if raw_rows is None:

@@ -1,7 +1,7 @@
 """Financial years, the chart of accounts per year, voucher series, predefined accounts and
 the locked period: what every booking is checked against.
 
-Charts are per financial year, as in Fortnox (FORTNOX_API.md 6.5): account 3590 can be active
+Charts are per financial year, as in Fortnox (docs/fortnox.md): account 3590 can be active
 in one year and inactive in the next. "Today" is the date in Europe/Stockholm.
 """
 

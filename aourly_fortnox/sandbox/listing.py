@@ -3,7 +3,7 @@
 ``page`` (1-based) and ``limit`` (default 100, at most 500); ``MetaInformation`` comes first
 with integers; an empty result says ``@TotalPages: 0`` and ``@CurrentPage: 1`` (recorded).
 Resource searches are contains-matches, case-insensitive, like Fortnox's LIKE
-(FORTNOX_API.md 5.3). ``lastmodified`` is ``YYYY-MM-DD HH:MM`` in Swedish local time and keeps
+(docs/fortnox.md). ``lastmodified`` is ``YYYY-MM-DD HH:MM`` in Swedish local time and keeps
 objects changed at or after it. Any parameter a resource does not know is 400 code 2000587.
 """
 

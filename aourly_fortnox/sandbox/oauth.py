@@ -11,10 +11,13 @@
   /_admin/companies/<db>/settings {"locked": true}``): then ``error=access_denied`` with an
   ``error_description`` saying the company has no active licence.
 * ``POST /token``: client_secret_basic only. ``authorization_code`` (single use, ``code_ttl``,
-  same ``redirect_uri`` as in ``/auth``), ``refresh_token`` (rotating, single use) and
+  same ``redirect_uri`` as in ``/auth``), ``refresh_token`` (rotating, single use; a second
+  use revokes the whole chain unless ``refresh_reuse_revokes`` is off, see :mod:`grants`) and
   ``client_credentials`` (``TenantId`` header, needs a consent given with
-  ``account_type=service``). Errors are JSON served as text (FORTNOX_API.md 2.6).
-* ``POST /revoke``: withdraws the consent a refresh token belongs to; ``{"revoked": true}``.
+  ``account_type=service``). Errors are JSON served as text (docs/fortnox.md, "Authorization").
+* ``POST /revoke``: ends the refresh token's consent, so nothing more is issued for it;
+  access tokens already issued live until they expire (Fortnox cannot revoke them);
+  ``{"revoked": true}``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, render_template, request, session
 
 from . import errors
-from .app import PendingConsent
+from .consent import PendingConsent
 from .gate import sandbox
 
 bp = Blueprint("fortnox_oauth", __name__, url_prefix="/oauth-v1")
@@ -244,6 +247,7 @@ def token() -> Response:
             client_id,
             settings.access_ttl,
             settings.refresh_ttl,
+            reuse_revokes=settings.refresh_reuse_revokes,
         )
         if answer is None:
             return errors.token_error("invalid_grant", "Invalid refresh token")
@@ -266,5 +270,5 @@ def revoke() -> Response:
     if client_id is None:
         return errors.token_error("invalid_client", "The client credentials are invalid", 401)
     # Like RFC 7009, an unknown token is not an error: the answer is the same.
-    sandbox().grants.revoke_by_refresh_token(request.form.get("token", ""), client_id)
+    sandbox().grants.close_by_refresh_token(request.form.get("token", ""), client_id)
     return errors.json_response({"revoked": True})

@@ -1,8 +1,10 @@
-"""The sandbox's settings: the OAuth client it accepts, lifetimes, the rate limit.
+"""The sandbox's settings: the OAuth client it accepts, lifetimes, the rate limit, what a
+reused refresh token does.
 
 One dataclass shared by the CLI (``__main__``), :func:`testing.running_sandbox` and the
-``/_admin/settings`` endpoint, which changes the run-time ones (TTLs, rate limit, Retry-After)
-while the server runs. Lifetimes are floats so tests can run them scaled down.
+``/_admin/settings`` endpoint, which changes the run-time ones (TTLs, rate limit, Retry-After,
+refresh-token reuse) while the server runs. Lifetimes are floats so tests can run them scaled
+down.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Fortnox's real numbers (FORTNOX_API.md section 0).
+#: Fortnox's real numbers (docs/fortnox.md, "Numbers").
 DEFAULT_ACCESS_TTL = 3600.0
 DEFAULT_REFRESH_TTL = 45 * 24 * 3600.0
 DEFAULT_CODE_TTL = 600.0
 DEFAULT_RATE_LIMIT = (25, 5.0)
 
 #: Settings ``POST /_admin/settings`` may change at run time.
-RUNTIME_KEYS = ("access_ttl", "refresh_ttl", "code_ttl", "rate_limit", "retry_after")
+RUNTIME_KEYS = (
+    "access_ttl", "refresh_ttl", "code_ttl", "rate_limit", "retry_after",
+    "refresh_reuse_revokes",
+)  # fmt: skip
 
 
 class SettingsError(ValueError):
@@ -68,6 +73,12 @@ def _retry_after(value: Any) -> int | None:
     return seconds
 
 
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
 @dataclass
 class Settings:
     """Everything one sandbox run needs; see the CLI flags in ``__main__``."""
@@ -82,6 +93,10 @@ class Settings:
     rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT
     #: ``None``: a 429 carries no Retry-After header (what Fortnox was seen doing).
     retry_after: int | None = None
+    #: A refresh token used a second time revokes its whole chain (every refresh and access
+    #: token of that consent): the pessimistic reading of Fortnox's warning (docs/sandbox.md).
+    #: ``False``: the second use is only refused.
+    refresh_reuse_revokes: bool = True
     extra_accounts: int = 0
     seed: int = 0
     #: SQLite file; ``None`` keeps everything in memory.
@@ -129,6 +144,10 @@ class Settings:
             parsed["rate_limit"] = parse_rate_limit(changes["rate_limit"])
         if "retry_after" in changes:
             parsed["retry_after"] = _retry_after(changes["retry_after"])
+        if "refresh_reuse_revokes" in changes:
+            parsed["refresh_reuse_revokes"] = _flag(
+                "refresh_reuse_revokes", changes["refresh_reuse_revokes"]
+            )
         with self._lock:
             for name, value in parsed.items():
                 setattr(self, name, value)
@@ -143,6 +162,7 @@ class Settings:
                 "code_ttl": self.code_ttl,
                 "rate_limit": f"{count}/{window:g}",
                 "retry_after": self.retry_after,
+                "refresh_reuse_revokes": self.refresh_reuse_revokes,
             }
 
     def accepts_redirect_uri(self, uri: str) -> bool:

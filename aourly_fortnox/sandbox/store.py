@@ -39,15 +39,19 @@ CREATE TABLE IF NOT EXISTS counter (
 CREATE TABLE IF NOT EXISTS reserved_number (
     db INTEGER NOT NULL, number TEXT NOT NULL, PRIMARY KEY (db, number)
 );
+-- revoked: withdrawn, every token of it dead at once (the admin API, or a reused refresh
+-- token); closed: ended by /oauth-v1/revoke, nothing new issued, access tokens live on.
 CREATE TABLE IF NOT EXISTS consent (
     id TEXT PRIMARY KEY, client_id TEXT NOT NULL, db INTEGER NOT NULL, scope TEXT NOT NULL,
-    service INTEGER NOT NULL, created REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0
+    service INTEGER NOT NULL, created REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+    closed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS auth_code (
     code TEXT PRIMARY KEY, client_id TEXT NOT NULL, db INTEGER NOT NULL, scope TEXT NOT NULL,
     redirect_uri TEXT, service INTEGER NOT NULL, expires REAL NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
 );
+-- used: 1 once a refresh spent the token, plus 1 for every later attempt to spend it again.
 CREATE TABLE IF NOT EXISTS refresh_token (
     token TEXT PRIMARY KEY, consent_id TEXT NOT NULL, expires REAL NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
@@ -56,6 +60,10 @@ CREATE TABLE IF NOT EXISTS access_token (
     digest TEXT PRIMARY KEY, consent_id TEXT NOT NULL, expires REAL NOT NULL
 );
 """
+
+
+#: Columns added since a ``--db`` file may have been created: (table, column, definition).
+LATER_COLUMNS = (("consent", "closed", "INTEGER NOT NULL DEFAULT 0"),)
 
 
 #: A bulk-insert row: (DatabaseNumber, kind, key, year, sort, data).
@@ -84,6 +92,14 @@ class Store:
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(SCHEMA)
+            self._add_later_columns()
+
+    def _add_later_columns(self) -> None:
+        """Bring a ``--db`` file from an older sandbox up to :data:`SCHEMA`."""
+        for table, column, definition in LATER_COLUMNS:
+            present = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         with self.lock:

@@ -22,6 +22,7 @@ Point the plugin at it with ``AOURLY_FORTNOX_AUTH_URL = fortnox.auth_url``,
 ``AOURLY_FORTNOX_API_URL = fortnox.url``, ``CLIENT_ID``/``CLIENT_SECRET`` from the object.
 Settings are :class:`~.settings.Settings` fields: client_id, client_secret, redirect_uris,
 access_ttl, refresh_ttl, code_ttl, rate_limit ("25/5" or a pair), retry_after,
+refresh_reuse_revokes (default True: a reused refresh token revokes its chain),
 extra_accounts, seed, db, quiet (default True here).
 """
 
@@ -103,9 +104,15 @@ class RunningSandbox:
         return result
 
     def configure(self, **settings: Any) -> dict[str, Any]:
-        """Change run-time settings (access_ttl, refresh_ttl, code_ttl, rate_limit, retry_after)."""
+        """Change run-time settings (access_ttl, refresh_ttl, code_ttl, rate_limit, retry_after,
+        refresh_reuse_revokes)."""
         result: dict[str, Any] = self.admin("POST", "/settings", settings)
         return result
+
+    def refresh_tokens(self, key: str | None = None) -> list[dict[str, Any]]:
+        """``GET /_admin/refresh-tokens``, only ``key`` (``"<client>/<db>"``) if given."""
+        every: list[dict[str, Any]] = self.admin("GET", "/refresh-tokens")
+        return [token for token in every if key is None or token["key"] == key]
 
     def expire_tokens(self, refresh: bool = False) -> dict[str, int]:
         result: dict[str, int] = self.admin("POST", "/expire-tokens", {"refresh": refresh})

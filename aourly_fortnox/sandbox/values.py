@@ -2,7 +2,7 @@
 
 Amounts are :class:`~decimal.Decimal` from the JSON parser on (``parse_float=Decimal``) to the
 answer, where they become JSON numbers without a trailing ``.0`` (``Total: 219``,
-``RoundOff: 0.25``, FORTNOX_API.md 13). Rounding is half-up, like Fortnox (1.125 -> 1.13).
+``RoundOff: 0.25``, docs/fortnox.md). Rounding is half-up, like Fortnox (1.125 -> 1.13).
 """
 
 from __future__ import annotations

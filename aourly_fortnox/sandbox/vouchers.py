@@ -1,11 +1,12 @@
 """Vouchers (verifikationer): created, listed and read, never changed or deleted.
 
 Identity is (financial year, series, number); numbers start at 1 per year and series
-(FORTNOX_API.md 6.3). A new voucher is refused, each rule with its own code (see
+(docs/fortnox.md, "Vouchers"). A new voucher is refused, each rule with its own code (see
 :mod:`errors`), when: the body is malformed; the series does not exist or is not manual (API
-only); no financial year covers the date, or it lies outside the one given; the date is in the
-locked period; there are fewer than two rows; an account is missing or inactive in that year;
-debit and credit differ by even one öre.
+only); the date lies outside the financial year given in ``financialyear`` or, without it,
+outside the preselected (current) year; the date is in the locked period; there are fewer
+than two rows; an account is missing or inactive in that year; debit and credit differ by
+even one öre; a text is over its published length (:mod:`field_limits`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from . import errors, ledger
+from . import errors, field_limits, ledger
 from .store import Store
 from .values import ZERO, amount, round2, to_date, to_decimal, to_text
 
@@ -53,7 +54,7 @@ def voucher_full(voucher: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def voucher_item(voucher: dict[str, Any], base: str) -> dict[str, Any]:
-    """List items carry no rows (FORTNOX_API.md 13): one GET per voucher for those."""
+    """List items carry no rows (docs/fortnox.md): one GET per voucher for those."""
     full = voucher_full(voucher, base)
     return {name: full[name] for name in LIST_FIELDS}
 
@@ -93,6 +94,8 @@ def create_voucher(
             raise errors.missing_field(field)
     if not isinstance(raw_rows, list) or not all(isinstance(row, dict) for row in raw_rows):
         raise errors.missing_field("VoucherRows")
+    description = to_text(payload["Description"], "Description")
+    field_limits.check_lengths({"Description": description}, field_limits.VOUCHER)
     reference_type = payload.get("ReferenceType", "MANUAL")
     if reference_type not in REFERENCE_TYPES:
         raise errors.bad_request(errors.INVALID_VALUE, "Ogiltigt värde (ReferenceType).")
@@ -132,7 +135,7 @@ def create_voucher(
             {
                 "Comments": to_text(payload.get("Comments"), "Comments") or "",
                 "CostCenter": to_text(payload.get("CostCenter"), "CostCenter") or "",
-                "Description": to_text(payload["Description"], "Description"),
+                "Description": description,
                 "Project": to_text(payload.get("Project"), "Project") or "",
                 "ReferenceNumber": to_text(payload.get("ReferenceNumber"), "ReferenceNumber") or "",
                 "ReferenceType": reference_type,
@@ -196,21 +199,25 @@ def voucher_row(
 
 
 def _year_for(store: Store, db: int, day: Any, financialyear: str | None) -> dict[str, Any]:
+    """The year the voucher goes into; its date must lie inside it.
+
+    Without ``financialyear`` that is the company's preselected (current) year, not the
+    year covering the date: a voucher dated last year needs ``financialyear`` (docs/sandbox.md).
+    """
     if financialyear:
         year = ledger.resolve_year(store, db, {"financialyear": financialyear})
-        if not year["FromDate"] <= day.isoformat() <= year["ToDate"]:
-            raise errors.bad_request(
-                errors.DATE_OUTSIDE_YEAR,
-                f"Datumet {day} ligger utanför räkenskapsår {year['Id']} "
-                f"({year['FromDate']} - {year['ToDate']}).",
-            )
-        return year
-    covering = ledger.year_for_date(store, db, day)
-    if covering is None:
+    else:
+        current = ledger.current_year(store, db)
+        if current is None:
+            raise errors.bad_request(errors.NO_FINANCIAL_YEAR, "Det finns inget räkenskapsår.")
+        year = current
+    if not year["FromDate"] <= day.isoformat() <= year["ToDate"]:
         raise errors.bad_request(
-            errors.NO_FINANCIAL_YEAR, f"Det finns inget räkenskapsår för datumet {day}."
+            errors.DATE_OUTSIDE_YEAR,
+            f"Datumet {day} ligger utanför räkenskapsår {year['Id']} "
+            f"({year['FromDate']} - {year['ToDate']}).",
         )
-    return covering
+    return year
 
 
 def _row(store: Store, db: int, year_id: int, raw: dict[str, Any]) -> dict[str, Any]:
@@ -221,6 +228,7 @@ def _row(store: Store, db: int, year_id: int, raw: dict[str, Any]) -> dict[str, 
     debit = round2(to_decimal(raw.get("Debit", 0), "Debit"))
     credit = round2(to_decimal(raw.get("Credit", 0), "Credit"))
     info = to_text(raw.get("TransactionInformation"), "TransactionInformation") or ""
+    field_limits.check_lengths({"TransactionInformation": info}, field_limits.VOUCHER_ROW)
     row = voucher_row(account, debit, credit, info)
     if raw.get("Description"):
         row["Description"] = to_text(raw["Description"], "Description")

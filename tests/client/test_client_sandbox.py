@@ -42,17 +42,23 @@ def test_code_exchange_rotation_and_reuse(sandbox: Any) -> None:
     code = sandbox.grant_code(REDIRECT, SCOPES)
     first = oauth.exchange_code(code)
     with pytest.raises(OAuthError) as reused_code:
-        oauth.exchange_code(code)  # single use (FORTNOX_API.md 2.2)
+        oauth.exchange_code(code)  # single use (docs/fortnox.md, "Authorization")
     assert reused_code.value.error == "invalid_grant"
     assert not isinstance(reused_code.value, AuthorizationExpired)
 
     second = oauth.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
-    with pytest.raises(AuthorizationExpired):
-        oauth.refresh(first.refresh_token)  # rotated away: invalid_grant
     oauth.revoke(second.refresh_token)
     with pytest.raises(AuthorizationExpired):
         oauth.refresh(second.refresh_token)
+
+    # A refresh token sent twice: invalid_grant, and the whole chain is gone with it.
+    third = oauth.exchange_code(sandbox.grant_code(REDIRECT, SCOPES))
+    fourth = oauth.refresh(third.refresh_token)
+    with pytest.raises(AuthorizationExpired):
+        oauth.refresh(third.refresh_token)  # rotated away: invalid_grant
+    with pytest.raises(AuthorizationExpired):
+        oauth.refresh(fourth.refresh_token)  # the winner of the "race" lost too
 
 
 def test_wrong_client_secret_is_oauth_error(sandbox: Any) -> None:
@@ -112,7 +118,10 @@ def test_pagination_over_1200_extra_accounts(sandbox: Any) -> None:
 
 @pytest.mark.redis
 def test_eight_processes_share_one_short_lived_connection() -> None:
-    """THE test: 8 processes, one connection whose access token lives 2 s, one limiter."""
+    """THE test: 8 processes, one connection whose access token lives 2 s, one limiter.
+
+    The sandbox revokes the whole chain if a refresh token is ever sent twice, so the shared
+    lock must make that impossible: every refresh token is spent exactly once."""
     conn = redis.Redis(host="127.0.0.1", port=6379)
     prefix = f"test:aourly_fortnox:{uuid.uuid4().hex}:"
     workers, total = 8, 300
@@ -138,6 +147,7 @@ def test_eight_processes_share_one_short_lived_connection() -> None:
             for proc in procs:
                 proc.join(10)
             stats = box.stats()
+            issued = box.refresh_tokens()
         ok = sum(o[0] for o in outcomes)
         errors: dict[str, int] = {}
         for _, errs in outcomes:
@@ -145,8 +155,15 @@ def test_eight_processes_share_one_short_lived_connection() -> None:
                 errors[name] = errors.get(name, 0) + n
         assert errors == {} and ok == total
         assert sum(int(s.get("429", 0)) for s in stats.values()) == 0
-        assert store.load() is not None  # never marked expired: no invalid_grant
-        assert sum(int(s.get("token", 0)) for s in stats.values()) >= 5  # it did rotate
+        stored = store.load()
+        assert stored is not None  # never marked expired: no invalid_grant
+        token_calls = sum(int(s.get("token", 0)) for s in stats.values())
+        assert token_calls >= 5  # it did rotate
+        # One chain, each refresh token spent exactly once, the newest one stored and live.
+        assert len(issued) == token_calls  # the code exchange plus one per refresh
+        assert [t["uses"] for t in issued] == [1] * (len(issued) - 1) + [0]
+        assert [t["state"] for t in issued] == ["used"] * (len(issued) - 1) + ["live"]
+        assert issued[-1]["refresh_token"] == stored.refresh_token
     finally:
         for key in conn.scan_iter(match=prefix + "*"):
             conn.delete(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import responses
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from aourly_fortnox.fortnox.client import FortnoxClient
 from aourly_fortnox.fortnox.errors import AuthorizationExpired, TransientError
 from aourly_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
 from aourly_fortnox.fortnox.tokens import (
@@ -21,6 +23,9 @@ from aourly_fortnox.fortnox.tokens import (
     TokenManager,
 )
 from tests.client.client_helpers import AUTH, make_tokens, token_body
+
+SANDBOX_REDIRECT = "http://127.0.0.1:9/callback"
+SANDBOX_SCOPES = "companyinformation customer invoice bookkeeping settings"
 
 
 class FakeOAuth(FortnoxOAuth):
@@ -124,15 +129,43 @@ def test_refresh_now_rotates_a_fresh_token() -> None:
     assert tokens.refresh_token == "refresh-1" and store.load() == tokens
 
 
-def test_cas_loser_uses_the_winners_token() -> None:
-    oauth = FakeOAuth(delay=0)
-    store = MemoryTokenStore(make_tokens("a0", "r0", expires_in=0))
-    winner = make_tokens("winner-access", "winner-refresh")
-    # Another worker (whose lock ran out, say) stores its pair while we refresh.
-    oauth.during = lambda old: store.replace(old, winner)
-    manager = TokenManager(oauth, store, ThreadLockFactory())
-    assert manager.access_token() == "winner-access"
-    assert store.load() == winner
+def test_cas_loser_uses_the_stored_token_without_a_second_refresh(
+    caplog: pytest.LogCaptureFixture, wait_until: Callable[[Callable[[], bool], float], None]
+) -> None:
+    """The owner reconnects (a new consent's pair is stored, outside the refresh lock) while
+    our refresh is in flight: we lose the compare-and-set, use the stored pair, and never send
+    our spent refresh token again. The sandbox revokes a chain on any second use, so its
+    record of every refresh token shows the race never reached Fortnox."""
+    testing = pytest.importorskip("aourly_fortnox.sandbox.testing")
+    with testing.running_sandbox() as box:
+        oauth = FortnoxOAuth(box.auth_url, box.client_id, box.client_secret, SANDBOX_REDIRECT,
+                             SANDBOX_SCOPES, timeout=10)
+        first = oauth.exchange_code(box.grant_code(SANDBOX_REDIRECT, SANDBOX_SCOPES))
+        reconnected = oauth.exchange_code(box.grant_code(SANDBOX_REDIRECT, SANDBOX_SCOPES))
+        store = MemoryTokenStore(dataclasses.replace(first, expires_at=time.time() - 1))
+        manager = TokenManager(oauth, store, ThreadLockFactory(), key="race")
+        key = f"{box.client_id}/1001"
+        token_calls = box.stats()[key]["token"]
+        box.faults(latency_ms=1000)  # the refresh waits at "Fortnox" before it rotates
+        got: list[str] = []
+        worker = threading.Thread(target=lambda: got.append(manager.access_token()))
+        worker.start()
+        wait_until(lambda: box.stats()[key]["token"] == token_calls + 1, 5)  # in flight
+        assert store.replace(first.refresh_token, reconnected)  # the OAuth callback's write
+        worker.join(10)
+        box.faults()
+        assert got == [reconnected.access_token] and store.load() == reconnected
+        assert "lost the compare-and-set" in caplog.text
+        assert box.stats()[key]["token"] == token_calls + 1  # one refresh request, no retry
+        sent = {t["refresh_token"]: t for t in box.refresh_tokens(key)}
+        assert sent[first.refresh_token]["uses"] == 1
+        assert all(t["uses"] <= 1 and t["state"] != "revoked" for t in sent.values())
+        # The connection lives on: the stored pair works and refreshes normally.
+        client = FortnoxClient(box.url, manager)
+        assert client.company_information()["DatabaseNumber"] == 1001
+        assert manager.refresh_now().refresh_token != reconnected.refresh_token
+        assert box.refresh_tokens(key)[1]["refresh_token"] == reconnected.refresh_token
+        assert box.refresh_tokens(key)[1]["uses"] == 1
 
 
 def test_invalid_grant_marks_expired_when_refused_token_still_stored() -> None:

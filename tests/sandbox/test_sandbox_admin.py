@@ -83,7 +83,7 @@ def test_new_financial_year_copies_the_chart(sandbox: RunningSandbox, api: ApiCa
             "VoucherRows": [{"Account": 1930, "Debit": 10}, {"Account": 2081, "Credit": 10}],
         }
     }
-    created = api("POST", "vouchers", json=body).json()["Voucher"]
+    created = api("POST", "vouchers", params={"financialyear": 3}, json=body).json()["Voucher"]
     assert (created["Year"], created["VoucherNumber"]) == (3, 1)
     with pytest.raises(SandboxError) as overlap:
         sandbox.admin(
@@ -109,7 +109,12 @@ def test_runtime_settings(sandbox: RunningSandbox) -> None:
         "code_ttl": 600.0,
         "rate_limit": "1000/1",
         "retry_after": None,
+        "refresh_reuse_revokes": True,
     }
+    with pytest.raises(SandboxError) as refused:
+        sandbox.configure(refresh_reuse_revokes="no")
+    assert refused.value.status == 400
+    assert sandbox.admin("GET", "/settings") == current  # nothing changed
     changed = sandbox.configure(access_ttl=60, rate_limit="25/5", retry_after=3)
     assert changed["rate_limit"] == "25/5" and changed["retry_after"] == 3
     tokens = sandbox.tokens()

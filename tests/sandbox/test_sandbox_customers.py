@@ -53,14 +53,21 @@ def test_customer_number_reserved_forever(sandbox: RunningSandbox, api: ApiCall)
     assert error_of(taken) == (400, 2000637)
     assert taken.json()["ErrorInformation"]["message"] == "Kundnummer AOU7 används redan."
     sandbox.admin("DELETE", f"/companies/{DB}/customers/AOU7")
-    assert api("GET", "customers/AOU7").status_code == 404
+    assert error_of(api("GET", "customers/AOU7")) == (404, 2000433)
+    left = sandbox.admin("GET", f"/companies/{DB}/customers")
     again = api("POST", "customers", json={"Customer": {"CustomerNumber": "AOU7", "Name": "Y"}})
     assert error_of(again) == (400, 2000637)
+    assert error_of(api("GET", "customers/AOU7")) == (404, 2000433)  # still gone
+    assert sandbox.admin("GET", f"/companies/{DB}/customers") == left
     # Deleting through the API (Fortnox has DELETE) reserves just the same.
     assert api("DELETE", "customers/1").status_code == 204
     assert error_of(
         api("POST", "customers", json={"Customer": {"CustomerNumber": "1", "Name": "Ny"}})
     ) == (400, 2000637)
+    assert api("GET", "customers/1").status_code == 404
+    # Numbering without a given number skips the reserved ones too.
+    assigned = api("POST", "customers", json={"Customer": {"Name": "Ny"}}).json()["Customer"]
+    assert assigned["CustomerNumber"] not in {"1", "2", "AOU7"}
 
 
 def test_searches_are_contains_matches(api: ApiCall) -> None:
@@ -76,10 +83,19 @@ def test_searches_are_contains_matches(api: ApiCall) -> None:
     assert sorted(c["Name"] for c in named) == ["Alfa Bygg AB", "Beta Bygg AB"]
 
 
-def test_lookup_by_organisation_number(api: ApiCall) -> None:
-    for needle in ("559087-6545", "5590876545", "559087"):
+def test_lookup_by_organisation_number_matches_the_text_as_stored(api: ApiCall) -> None:
+    def names(needle: str) -> list[str]:
         found = api("GET", "customers", params={"organisationnumber": needle}).json()
-        assert [c["Name"] for c in found["Customers"]] == ["Fjällbacka Rör AB"], needle
+        return sorted(c["Name"] for c in found["Customers"])
+
+    for needle in ("559087-6545", "559087", "87-65"):  # seeded as 559087-6545
+        assert names(needle) == ["Fjällbacka Rör AB"], needle
+    # A raw substring match, as at Fortnox: how the number was written matters.
+    assert names("5590876545") == []
+    api("POST", "customers", json={"Customer": {"Name": "Utan Streck AB",
+                                                "OrganisationNumber": "5566778899"}})  # fmt: skip
+    assert names("5566778899") == ["Utan Streck AB"]
+    assert names("556677-8899") == []
 
 
 def test_list_items_are_shorter_than_the_single_get(api: ApiCall) -> None:

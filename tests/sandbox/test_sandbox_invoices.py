@@ -42,7 +42,9 @@ def test_totals_round_like_fortnox(api: ApiCall) -> None:
     net = Decimal("99.99") + Decimal("11.30") + Decimal("39.98")
     vat = Decimal("25.00") + Decimal("1.36") + Decimal("2.40")
     assert totals["Net"] == net and totals["TotalVAT"] == vat
-    assert totals["Gross"] == net + vat == Decimal("180.03")
+    # Gross is not net plus VAT: Fortnox answers the rows' sum without VAT there too.
+    assert totals["Gross"] == net == Decimal("151.27")
+    assert net + vat == Decimal("180.03")
     assert totals["Total"] == 180 and totals["RoundOff"] == Decimal("-0.03")
     assert invoice["Total"] == 180 and isinstance(invoice["Total"], int)  # no trailing .0
     assert invoice["DocumentNumber"] == "1" and isinstance(invoice["OCR"], str)
@@ -50,6 +52,19 @@ def test_totals_round_like_fortnox(api: ApiCall) -> None:
     assert invoice["Booked"] is False and invoice["VoucherNumber"] is None
     assert invoice["CustomerName"] == "Fjällbacka Rör AB"
     assert invoice["OrganisationNumber"] == "559087-6545"
+
+
+def test_totals_match_an_invoice_recorded_at_fortnox(api: ApiCall) -> None:
+    # A real invoice from 2026: one 100 kr row at 25 %, freight 25, invoicing fee 50.
+    row = {"Description": "Tjänst", "DeliveredQuantity": 1, "Price": 100, "VAT": 25}
+    invoice = create(api, InvoiceRows=[row], Freight=25, AdministrationFee=50)
+    totals = {k: invoice[k] for k in ("Net", "Gross", "TotalVAT", "Total", "RoundOff")}
+    assert totals == {"Net": 100, "Gross": 100, "TotalVAT": 43.75, "Total": 219, "RoundOff": 0.25}
+    assert invoice["FreightVAT"] == 6.25 and invoice["AdministrationFeeVAT"] == 12.5
+    # With VATIncluded (not recorded; the sandbox's choice) the same rule: rows without VAT.
+    included = create(api, InvoiceRows=[{**row, "Price": 125}], VATIncluded=True, Freight=25)
+    totals = {k: included[k] for k in ("Net", "Gross", "TotalVAT", "Total", "RoundOff")}
+    assert totals == {"Net": 100, "Gross": 100, "TotalVAT": 31.25, "Total": 156, "RoundOff": -0.25}
 
 
 def test_list_items_and_external_reference_search(api: ApiCall) -> None:
@@ -172,3 +187,29 @@ def test_cancel_and_admin_actions(sandbox: RunningSandbox, api: ApiCall) -> None
     unbooked = api("GET", "invoices", params={"filter": "unbooked"}).json()["Invoices"]
     assert unbooked == []
     assert error_of(api("GET", "invoices", params={"filter": "weird"})) == (400, 2000587)
+
+
+def test_edi_information_is_accepted(sandbox: RunningSandbox, api: ApiCall) -> None:
+    edi = {"EDIGlobalLocationNumber": "7300009012345", "EDIYourElectronicReference": "PO-77"}
+    invoice = create(api, EDIInformation=edi)
+    assert invoice["EDIInformation"] == {
+        "EDIGlobalLocationNumber": "7300009012345", "EDIGlobalLocationNumberDelivery": "",
+        "EDIInvoiceExtra1": "", "EDIInvoiceExtra2": "", "EDIOurElectronicReference": "",
+        "EDIYourElectronicReference": "PO-77", "EDIStatus": "",
+    }  # fmt: skip
+    number = invoice["DocumentNumber"]
+    fetched = api("GET", f"invoices/{number}").json()["Invoice"]
+    assert fetched["EDIInformation"] == invoice["EDIInformation"]
+    # An update changes only the fields it names; echoing EDIStatus back is harmless.
+    change = {"EDIInformation": {"EDIInvoiceExtra1": "avd 4", "EDIStatus": "3"}}
+    updated = api("PUT", f"invoices/{number}", json={"Invoice": change}).json()["Invoice"]
+    assert updated["EDIInformation"] == {
+        **invoice["EDIInformation"], "EDIInvoiceExtra1": "avd 4"
+    }  # fmt: skip
+    # A field EDIInformation does not have is an unknown field name, and changes nothing.
+    stored = sandbox.admin("GET", f"/companies/{DB}/invoices")
+    odd = {"EDIInformation": {"EDIColour": "blue"}}
+    assert error_of(api("PUT", f"invoices/{number}", json={"Invoice": odd})) == (400, 2001399)
+    assert error_of(api("POST", "invoices", json={"Invoice": {
+        "CustomerNumber": "1", "EDIInformation": "PO-77"}})) == (400, 2001392)  # fmt: skip
+    assert sandbox.admin("GET", f"/companies/{DB}/invoices") == stored

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -50,7 +52,7 @@ def test_consent_page_lists_scopes_companies_and_buttons(sandbox: RunningSandbox
         page = browser.get(f"{sandbox.auth_url}/auth", params=auth_params(sandbox), timeout=10)
         assert page.status_code == 200
         assert SESSION_COOKIE_NAME in browser.cookies
-        assert "session" not in browser.cookies  # never Flask's default name (DECISIONS.md)
+        assert "session" not in browser.cookies  # never Flask's default name (docs/architecture.md)
     for scope in ALL_SCOPES.split():
         assert f'data-scope="{scope}"' in page.text
     assert "Bokföring" in page.text and "Fakturor" in page.text
@@ -211,42 +213,125 @@ def test_wrong_client_gets_invalid_client_as_text(sandbox: RunningSandbox) -> No
     assert no_auth.status_code == 401
 
 
+def refresh_answer(sandbox: RunningSandbox, refresh_token: str) -> requests.Response:
+    return sandbox.token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
 def test_refresh_rotates_and_reuse_is_invalid_grant(sandbox: RunningSandbox) -> None:
+    """A second use of a refresh token revokes its whole chain (the default setting)."""
     first = sandbox.tokens(ALL_SCOPES, REDIRECT)
     second = sandbox.refresh(first["refresh_token"])
     assert second["refresh_token"] != first["refresh_token"]
     assert second["scope"] == ALL_SCOPES
-    reuse = sandbox.token_request(
-        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
-    )
+    third = sandbox.refresh(second["refresh_token"])
+    other = sandbox.tokens(ALL_SCOPES, REDIRECT)  # another consent of the same company
+    reuse = refresh_answer(sandbox, first["refresh_token"])
     assert reuse.status_code == 400
     assert reuse.headers["Content-Type"].startswith("text/html")  # recorded (2.6)
     assert reuse.json() == {"error": "invalid_grant", "error_description": "Invalid refresh token"}
-    # The loser of a race can still use the winner's token: the chain is not killed.
-    third = sandbox.refresh(second["refresh_token"])
-    for tokens in (first, second, third):  # access tokens live until they expire
-        assert sandbox.api("GET", "customers", tokens["access_token"]).status_code == 200
+    # The chain is dead: the newest refresh token too, and every access token of it.
+    assert refresh_answer(sandbox, third["refresh_token"]).json()["error"] == "invalid_grant"
+    for tokens in (first, second, third):
+        denied = sandbox.api("GET", "customers", tokens["access_token"])
+        assert denied.status_code == 401 and denied.json() == {"message": "unauthorized"}
+    assert sandbox.api("GET", "customers", other["access_token"]).status_code == 200
+    assert sandbox.refresh(other["refresh_token"])["token_type"] == "bearer"
+    uses = {t["refresh_token"]: (t["uses"], t["state"]) for t in sandbox.refresh_tokens()}
+    assert uses[first["refresh_token"]] == (2, "revoked")
+    assert uses[third["refresh_token"]] == (0, "revoked")  # never spent: refused
+    assert uses[other["refresh_token"]] == (1, "used")
 
 
-def test_revoke_stops_refresh_and_access_tokens(sandbox: RunningSandbox) -> None:
-    first = sandbox.tokens(ALL_SCOPES, REDIRECT)
-    second = sandbox.refresh(first["refresh_token"])
-    answer = requests.post(
+def test_reuse_is_only_refused_when_the_setting_is_off() -> None:
+    with running_sandbox(refresh_reuse_revokes=False) as box:
+        assert box.admin("GET", "/settings")["refresh_reuse_revokes"] is False
+        first = box.tokens(ALL_SCOPES, REDIRECT)
+        second = box.refresh(first["refresh_token"])
+        reuse = refresh_answer(box, first["refresh_token"])
+        assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
+        # The chain lives: the winner's token still refreshes, every access token works.
+        third = box.refresh(second["refresh_token"])
+        for tokens in (first, second, third):
+            assert box.api("GET", "customers", tokens["access_token"]).status_code == 200
+        assert box.refresh_tokens()[0]["uses"] == 2  # the second use still shows
+        # Switched on at run time, the next reuse revokes the chain.
+        assert box.configure(refresh_reuse_revokes=True)["refresh_reuse_revokes"] is True
+        assert refresh_answer(box, second["refresh_token"]).json()["error"] == "invalid_grant"
+        assert box.api("GET", "customers", third["access_token"]).status_code == 401
+
+
+def test_simultaneous_refreshes_kill_the_chain(sandbox: RunningSandbox) -> None:
+    """Two workers refreshing with one token at once: one is answered, then both lose."""
+    tokens = sandbox.tokens(ALL_SCOPES, REDIRECT)
+    barrier = threading.Barrier(2)
+
+    def race(_: int) -> requests.Response:
+        barrier.wait()
+        return refresh_answer(sandbox, tokens["refresh_token"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(race, range(2)))
+    assert sorted(answer.status_code for answer in answers) == [200, 400]
+    winner = next(answer.json() for answer in answers if answer.status_code == 200)
+    assert sandbox.api("GET", "customers", winner["access_token"]).status_code == 401
+    assert refresh_answer(sandbox, winner["refresh_token"]).json()["error"] == "invalid_grant"
+    assert sandbox.refresh_tokens()[0]["uses"] == 2
+
+
+def revoke(sandbox: RunningSandbox, refresh_token: str) -> requests.Response:
+    return requests.post(
         f"{sandbox.auth_url}/revoke",
         timeout=10,
         auth=(sandbox.client_id, sandbox.client_secret),
-        data={"token_type_hint": "refresh_token", "token": second["refresh_token"]},
+        data={"token_type_hint": "refresh_token", "token": refresh_token},
     )
+
+
+def test_revoke_stops_refresh_and_access_tokens(sandbox: RunningSandbox) -> None:
+    """``/revoke`` ends the refresh token; access tokens live until they expire (Fortnox
+    cannot revoke them). A consent withdrawn by the company stops them at once."""
+    first = sandbox.tokens(ALL_SCOPES, REDIRECT)
+    second = sandbox.refresh(first["refresh_token"])
+    answer = revoke(sandbox, second["refresh_token"])
     assert answer.status_code == 200 and answer.json() == {"revoked": True}
-    after = sandbox.token_request(
-        {"grant_type": "refresh_token", "refresh_token": second["refresh_token"]}
-    )
+    after = refresh_answer(sandbox, second["refresh_token"])
     assert after.json()["error"] == "invalid_grant"
     for tokens in (first, second):
-        denied = sandbox.api("GET", "customers", tokens["access_token"])
-        assert denied.status_code == 401 and denied.json() == {"message": "unauthorized"}
+        assert sandbox.api("GET", "customers", tokens["access_token"]).status_code == 200
+    states = {t["refresh_token"]: t["state"] for t in sandbox.refresh_tokens()}
+    assert states[second["refresh_token"]] == "closed"
     other = sandbox.tokens(ALL_SCOPES, REDIRECT)  # a new consent is unaffected
     assert sandbox.api("GET", "customers", other["access_token"]).status_code == 200
+    # An unknown token is not an error (RFC 7009) and changes nothing.
+    assert revoke(sandbox, "not-a-token").json() == {"revoked": True}
+    assert sandbox.api("GET", "customers", first["access_token"]).status_code == 200
+    # Consent withdrawn (the admin API): every access token stops at once.
+    sandbox.admin("POST", f"/companies/{DB}/revoke")
+    for tokens in (first, second, other):
+        denied = sandbox.api("GET", "customers", tokens["access_token"])
+        assert denied.status_code == 401 and denied.json() == {"message": "unauthorized"}
+
+
+def test_revoke_with_an_old_refresh_token_ends_the_consent(sandbox: RunningSandbox) -> None:
+    first = sandbox.tokens(ALL_SCOPES, REDIRECT)
+    second = sandbox.refresh(first["refresh_token"])
+    assert revoke(sandbox, first["refresh_token"]).json() == {"revoked": True}
+    assert refresh_answer(sandbox, second["refresh_token"]).json()["error"] == "invalid_grant"
+    assert sandbox.api("GET", "customers", second["access_token"]).status_code == 200
+    # Revoking is not a use: the spent token still shows one use, the chain was not killed.
+    states = {t["refresh_token"]: (t["uses"], t["state"]) for t in sandbox.refresh_tokens()}
+    assert states[first["refresh_token"]] == (1, "closed")
+    assert states[second["refresh_token"]] == (0, "closed")
+
+
+def test_revoked_access_tokens_still_expire() -> None:
+    with running_sandbox(access_ttl=0.5) as box:
+        tokens = box.tokens(ALL_SCOPES, REDIRECT)
+        revoke(box, tokens["refresh_token"])
+        assert box.api("GET", "customers", tokens["access_token"]).status_code == 200
+        time.sleep(0.6)
+        assert box.api("GET", "customers", tokens["access_token"]).status_code == 401
+        assert refresh_answer(box, tokens["refresh_token"]).json()["error"] == "invalid_grant"
 
 
 def test_expired_access_token_is_exactly_unauthorized() -> None:
@@ -315,7 +400,7 @@ def test_service_account_client_credentials(sandbox: RunningSandbox) -> None:
             params=auth_params(sandbox, account_type="service"),
         )
         code = query_of(submit(browser, page, "grant", DB))["code"]
-    sandbox.exchange_code(code, REDIRECT)
+    service = sandbox.exchange_code(code, REDIRECT)
     answer = sandbox.token_request(
         {"grant_type": "client_credentials"}, headers={"TenantId": str(DB)}
     )
@@ -327,3 +412,10 @@ def test_service_account_client_credentials(sandbox: RunningSandbox) -> None:
         {"grant_type": "client_credentials"}, headers={"TenantId": "1002"}
     )
     assert other.status_code == 400
+    # /revoke ends the service consent too: no new tokens, the issued one lives on.
+    revoke(sandbox, service["refresh_token"])
+    ended = sandbox.token_request(
+        {"grant_type": "client_credentials"}, headers={"TenantId": str(DB)}
+    )
+    assert ended.status_code == 400 and ended.json()["error"] == "invalid_grant"
+    assert sandbox.api("GET", "customers", body["access_token"]).status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import requests
 
+from aourly_fortnox.sandbox.__main__ import banner, build_parser
+from aourly_fortnox.sandbox.settings import Settings
 from aourly_fortnox.sandbox.testing import RunningSandbox, running_sandbox
 
 from .conftest import ALL_SCOPES, DB, REDIRECT
@@ -155,3 +158,34 @@ def test_start_and_stop_are_quick() -> None:
     with running_sandbox() as box:
         assert requests.get(box.url + "/_admin/companies", timeout=10).status_code == 200
     assert time.monotonic() - started < 3
+
+
+def test_refresh_reuse_setting_from_the_command_line() -> None:
+    parser = build_parser()
+    default = parser.parse_args([])
+    assert default.refresh_reuse_revokes is True
+    off = parser.parse_args(["--no-refresh-reuse-revokes"])
+    assert off.refresh_reuse_revokes is False
+    settings = Settings.from_kwargs(refresh_reuse_revokes=off.refresh_reuse_revokes)
+    assert "a second use is refused (the chain lives)" in banner("http://x", settings, [])
+    assert "revokes the whole chain" in banner("http://x", Settings(), [])
+
+
+def test_db_file_of_an_older_sandbox_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # the consent table before /revoke could close one
+        old.execute(
+            "CREATE TABLE consent (id TEXT PRIMARY KEY, client_id TEXT NOT NULL,"
+            " db INTEGER NOT NULL, scope TEXT NOT NULL, service INTEGER NOT NULL,"
+            " created REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)"
+        )
+    old.close()
+    with running_sandbox(db=path) as box:
+        tokens = box.tokens(ALL_SCOPES, REDIRECT)
+        requests.post(
+            f"{box.auth_url}/revoke",
+            auth=(box.client_id, box.client_secret),
+            data={"token": tokens["refresh_token"]},
+            timeout=10,
+        )
+        assert [t["state"] for t in box.refresh_tokens()] == ["closed"]

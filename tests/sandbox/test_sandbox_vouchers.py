@@ -41,8 +41,16 @@ def test_create_numbers_per_year_and_series(api: ApiCall) -> None:
     created = answer.json()["Voucher"]
     assert (created["VoucherSeries"], created["VoucherNumber"], created["Year"]) == ("A", 3, 2)
     assert [r["Account"] for r in created["VoucherRows"]] == [4600, 1930]
-    older = api("POST", "vouchers", json=voucher(f"{year - 1}-11-05")).json()["Voucher"]
-    assert (older["VoucherNumber"], older["Year"]) == (5, 1)  # year picked from the date
+    last_year = api("GET", "vouchers", params={"financialyear": 1}).json()["Vouchers"]
+    # Without financialyear the preselected (current) year is meant: last year's date is
+    # outside it, so the voucher is refused and nothing is stored.
+    unasked = api("POST", "vouchers", json=voucher(f"{year - 1}-11-05"))
+    assert error_of(unasked) == (400, 2000721)
+    assert api("GET", "vouchers", params={"financialyear": 1}).json()["Vouchers"] == last_year
+    older = api(
+        "POST", "vouchers", params={"financialyear": 1}, json=voucher(f"{year - 1}-11-05")
+    ).json()["Voucher"]
+    assert (older["VoucherNumber"], older["Year"]) == (5, 1)
     listed = api("GET", "vouchers", params={"financialyear": 2}).json()["Vouchers"]
     assert [v["VoucherNumber"] for v in listed] == [1, 2, 3]
     assert "VoucherRows" not in listed[0]
@@ -75,7 +83,6 @@ def test_each_rule_has_its_own_code(sandbox: RunningSandbox, api: ApiCall) -> No
     cases = {
         "series B is not manual": (voucher(day, VoucherSeries="B"), 2000839),
         "unknown series": (voucher(day, VoucherSeries="Z"), 2000838),
-        "no financial year": (voucher(f"{year + 2}-01-10"), 2000720),
         "inactive account": (
             voucher(day, [{"Account": 3590, "Credit": 5}, {"Account": 1930, "Debit": 5}]),
             2000550,
@@ -89,10 +96,15 @@ def test_each_rule_has_its_own_code(sandbox: RunningSandbox, api: ApiCall) -> No
         "no description": (voucher(day, Description=""), 2001795),
         "unknown field": (voucher(day, Colour="red"), 2001399),
     }
+    before = sandbox.admin("GET", f"/companies/{DB}/vouchers")
     for name, (body, code) in cases.items():
         assert error_of(api("POST", "vouchers", json=body)) == (400, code), name
     outside = api("POST", "vouchers", params={"financialyear": 1}, json=voucher(day))
     assert error_of(outside) == (400, 2000721)
+    future = f"{year + 2}-01-10"
+    no_year = api("POST", "vouchers", params={"financialyeardate": future}, json=voucher(future))
+    assert error_of(no_year) == (400, 2000720)
+    assert sandbox.admin("GET", f"/companies/{DB}/vouchers") == before  # nothing stored
     sandbox.admin(
         "PUT", f"/companies/{DB}/lockedperiod", {"LockedPeriod": {"EndDate": f"{year}-03-31"}}
     )
@@ -101,8 +113,8 @@ def test_each_rule_has_its_own_code(sandbox: RunningSandbox, api: ApiCall) -> No
     )
     assert error_of(api("POST", "vouchers", json=voucher(day))) == (400, 2000773)
     assert api("POST", "vouchers", json=voucher(f"{year}-04-01")).status_code == 201
-    codes = {code for _, code in cases.values()} | {2000721, 2000773}
-    assert len(codes) == len(cases) + 2  # no two rules share a code
+    codes = {code for _, code in cases.values()} | {2000720, 2000721, 2000773}
+    assert len(codes) == len(cases) + 3  # no two rules share a code
 
 
 def test_vouchers_are_immutable(api: ApiCall) -> None:
@@ -143,3 +155,15 @@ def test_admin_posts_any_series_but_still_balanced(sandbox: RunningSandbox, api:
     assert refused.value.body["ErrorInformation"]["code"] == 2000711
     every = sandbox.admin("GET", f"/companies/{DB}/vouchers")
     assert all("VoucherRows" in v for v in every) and len(every) == 7
+
+
+def test_admin_picks_the_year_from_the_date(sandbox: RunningSandbox, api: ApiCall) -> None:
+    # A person in Fortnox switches to the year first; the admin API does that by the date.
+    year = this_year(api)
+    made = sandbox.admin("POST", f"/companies/{DB}/vouchers", voucher(f"{year - 1}-12-30"))
+    assert made["Voucher"]["Year"] == 1
+    before = sandbox.admin("GET", f"/companies/{DB}/vouchers")
+    with pytest.raises(SandboxError) as refused:
+        sandbox.admin("POST", f"/companies/{DB}/vouchers", voucher(f"{year + 2}-01-10"))
+    assert refused.value.body["ErrorInformation"]["code"] == 2000720
+    assert sandbox.admin("GET", f"/companies/{DB}/vouchers") == before
