@@ -61,13 +61,16 @@ class MemoryTokenStore:
         self.replacements = 0
 
     def __repr__(self) -> str:
+        """Shows whether Fortnox refused the pair; TokenSet's own repr hides the tokens."""
         return f"MemoryTokenStore(tokens={self._tokens!r}, expired={self.expired})"
 
     def load(self) -> TokenSet | None:
+        """The pair in memory; None if none was given or since Fortnox refused it."""
         with self._lock:
             return self._tokens
 
     def replace(self, old_refresh_token: str, new: TokenSet) -> bool:
+        """The compare-and-set: a refresher that lost the race never overwrites a newer pair."""
         with self._lock:
             if self._tokens is None or self._tokens.refresh_token != old_refresh_token:
                 return False
@@ -76,6 +79,7 @@ class MemoryTokenStore:
             return True
 
     def mark_expired(self, refused_refresh_token: str) -> None:
+        """Forget the pair only if it is the one Fortnox refused; a newer pair stays good."""
         with self._lock:
             if self._tokens is not None and self._tokens.refresh_token == refused_refresh_token:
                 self._tokens = None
@@ -88,7 +92,9 @@ class LockFactory(Protocol):
     Not acquiring it within ``timeout`` seconds raises :class:`TransientError` (retryable).
     """
 
-    def lock(self, name: str, timeout: float = 30.0) -> AbstractContextManager[None]: ...
+    def lock(self, name: str, timeout: float = 30.0) -> AbstractContextManager[None]:
+        """Hold ``name`` exclusively, waiting at most ``timeout`` seconds (then TransientError)."""
+        ...
 
 
 class RedisLockFactory:
@@ -104,6 +110,7 @@ class RedisLockFactory:
 
     @contextlib.contextmanager
     def lock(self, name: str, timeout: float = 30.0) -> Iterator[None]:
+        """Hold ``name`` for every worker process; a Redis outage is a retryable TransientError."""
         lock = self.redis.lock(
             self.prefix + name, timeout=timeout, blocking_timeout=timeout, thread_local=False
         )
@@ -134,6 +141,7 @@ class ThreadLockFactory:
 
     @contextlib.contextmanager
     def lock(self, name: str, timeout: float = 30.0) -> Iterator[None]:
+        """Hold ``name`` within this process only: other processes do not see this lock."""
         with self._guard:
             lock = self._locks.setdefault(name, threading.Lock())
         if not lock.acquire(timeout=timeout):
@@ -169,6 +177,7 @@ class TokenManager:
         self.key = key
 
     def __repr__(self) -> str:
+        """Names the tenant in logs, never its store's tokens."""
         return f"TokenManager(key={self.key!r}, refresh_margin={self.refresh_margin})"
 
     def access_token(self) -> str:

@@ -18,6 +18,7 @@ from .settings import Settings, SettingsError, format_redirect_rule
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: the OAuth client to accept, token lifetimes, limits a run may tighten."""
     parser = argparse.ArgumentParser(
         prog="python -m aourly_fortnox.sandbox",
         description="A local Fortnox: OAuth consent, /3/ REST API, admin API at /_admin/.",
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def banner(url: str, settings: Settings, companies: list[dict[str, object]]) -> str:
+    """What to paste into the plugin's settings (client, URLs), secret included, shown at start."""
     count, window = settings.rate_limit
     data = f"SQLite file {settings.db}" if settings.db else "in memory (gone on exit)"
     names = ", ".join(f"{c['DatabaseNumber']} {c['CompanyName']}" for c in companies)
@@ -94,6 +96,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Serve until Ctrl-C or SIGTERM; exit status 2 for bad settings or a port already taken."""
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_kwargs(

@@ -104,12 +104,14 @@ def _base() -> str:
 
 @bp.get("/companies")
 def companies() -> Response:
+    """Every seeded Fortnox company, to pick a DatabaseNumber for the other admin calls."""
     keys = ("DatabaseNumber", "CompanyName", "OrganizationNumber")
     return _ok([{key: info[key] for key in keys} for info in sandbox().store.companies()])
 
 
 @bp.post("/companies/<int:db>/settings")
 def company_settings(db: int) -> Response:
+    """Lock a company as if its licence lapsed: consent is refused, its /3/ calls get 2001103."""
     store = _company(db)
     body = _body()
     if set(body) - {"locked"} or not isinstance(body.get("locked", False), bool):
@@ -141,6 +143,7 @@ _LISTS: dict[str, tuple[str, Callable[[dict[str, Any], str], dict[str, Any]]]] =
 
 @bp.get("/companies/<int:db>/<resource>")
 def company_objects(db: int, resource: str) -> Response:
+    """Every stored object of a resource (accounts of every year), unpaged: for assertions."""
     store, base = _company(db), _base()
     if resource == "accounts":
         return _ok(_all_accounts(store, db, base))
@@ -152,6 +155,7 @@ def company_objects(db: int, resource: str) -> Response:
 
 @bp.post("/companies/<int:db>/accounts")
 def upsert_account(db: int) -> Response:
+    """A person editing the chart: create or change an account by number, in one year or all."""
     store = _company(db)
     payload = _envelope("Account")
     year = payload.pop("Year", None)
@@ -168,6 +172,7 @@ def upsert_account(db: int) -> Response:
 
 @bp.post("/companies/<int:db>/customers")
 def create_customer(db: int) -> Response:
+    """A person adding a customer in Fortnox, under the same rules as ``POST /3/customers``."""
     store = _company(db)
     customer = customers.create_customer(store, db, _envelope("Customer"))
     return _ok({"Customer": customers.customer_full(customer, _base())}, 201)
@@ -175,12 +180,14 @@ def create_customer(db: int) -> Response:
 
 @bp.delete("/companies/<int:db>/customers/<path:number>")
 def delete_customer(db: int, number: str) -> Response:
+    """A person deleting a customer; its number stays reserved (2000637 if used again)."""
     customers.delete_customer(_company(db), db, number)
     return Response(status=204)
 
 
 @bp.post("/companies/<int:db>/vouchers")
 def create_voucher(db: int) -> Response:
+    """A person booking a voucher: any series, the year by its date; balance and lock rules hold."""
     store = _company(db)
     payload = _envelope("Voucher")
     financialyear = request.args.get("financialyear") or _year_of(store, db, payload)
@@ -203,36 +210,42 @@ def _year_of(store: Store, db: int, payload: dict[str, Any]) -> str | None:
 
 @bp.post("/companies/<int:db>/financialyears")
 def create_financial_year(db: int) -> Response:
+    """A person opening the next financial year (often late); the latest year's chart is copied."""
     year = ledger.create_year(_company(db), db, _envelope("FinancialYear"))
     return _ok({"FinancialYear": ledger.year_full(year, _base())}, 201)
 
 
 @bp.put("/companies/<int:db>/lockedperiod")
 def set_locked_period(db: int) -> Response:
+    """A person locking the books up to ``EndDate`` (an empty one unlocks); bookings in it fail."""
     period = ledger.set_locked_period(_company(db), db, _envelope("LockedPeriod"))
     return _ok({"LockedPeriod": period})
 
 
 @bp.post("/companies/<int:db>/invoices/<number>/bookkeep")
 def bookkeep_invoice(db: int, number: str) -> Response:
+    """A person booking an invoice in Fortnox: a series B voucher, and the invoice is frozen."""
     invoice = invoices.bookkeep_invoice(_company(db), db, number)
     return _ok({"Invoice": invoices.invoice_full(invoice, _base())})
 
 
 @bp.post("/companies/<int:db>/invoices/<number>/cancel")
 def cancel_invoice(db: int, number: str) -> Response:
+    """A person cancelling (makulera) an unbooked invoice: it stays, with balance 0."""
     invoice = invoices.cancel_invoice(_company(db), db, number)
     return _ok({"Invoice": invoices.invoice_full(invoice, _base())})
 
 
 @bp.post("/companies/<int:db>/revoke")
 def revoke_company(db: int) -> Response:
+    """The company withdraws every consent: all tokens stop at once, unlike ``/oauth-v1/revoke``."""
     _company(db)
     return _ok({"revoked": sandbox().grants.revoke_company(db)})
 
 
 @bp.route("/faults", methods=["GET", "POST"])
 def faults() -> Response:
+    """Read or set injected faults (5xx, 429 bursts, latency), seeded so a run repeats exactly."""
     state = sandbox()
     if request.method == "GET":
         return _ok(state.faults.snapshot())
@@ -244,6 +257,7 @@ def faults() -> Response:
 
 @bp.post("/expire-tokens")
 def expire_tokens() -> Response:
+    """Expire every access token (refresh tokens too if asked) now, instead of waiting an hour."""
     refresh = _body().get("refresh", False)
     if not isinstance(refresh, bool):
         return _problem("refresh must be true or false")
@@ -252,6 +266,7 @@ def expire_tokens() -> Response:
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings() -> Response:
+    """Read or change run-time settings: token lifetimes, rate limit, what a refresh reuse does."""
     state = sandbox()
     if request.method == "POST":
         try:
@@ -263,6 +278,7 @@ def settings() -> Response:
 
 @bp.route("/stats", methods=["GET", "DELETE"])
 def stats() -> Response:
+    """Requests, 429s, 5xx and token calls per client and company; DELETE starts a new count."""
     state = sandbox()
     if request.method == "DELETE":
         state.stats.reset()
@@ -271,4 +287,5 @@ def stats() -> Response:
 
 @bp.get("/refresh-tokens")
 def refresh_tokens() -> Response:
+    """Every refresh token with its uses and state: shows whether a client ever sent one twice."""
     return _ok(sandbox().grants.refresh_tokens())

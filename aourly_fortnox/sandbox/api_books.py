@@ -38,18 +38,21 @@ def _vouchers(series: str | None) -> Response:
 @bp.get("/vouchers")
 @requires("bookkeeping")
 def vouchers_list() -> Response:
+    """``GET /3/vouchers``: one financial year's vouchers (``financialyear``), items lack rows."""
     return _vouchers(None)
 
 
 @bp.get("/vouchers/sublist/<series>")
 @requires("bookkeeping")
 def vouchers_sublist(series: str) -> Response:
+    """``GET /3/vouchers/sublist/<series>``: one series of one year; an unknown series is 404."""
     return _vouchers(series)
 
 
 @bp.get("/vouchers/<series>/<int:number>")
 @requires("bookkeeping")
 def vouchers_get(series: str, number: int) -> Response:
+    """``GET /3/vouchers/<series>/<n>`` with rows; numbers restart yearly: ``financialyear``."""
     store, db = tenant()
     listing.check_params(request.args, YEAR_PARAMS)
     year = ledger.resolve_year(store, db, request.args)
@@ -60,6 +63,7 @@ def vouchers_get(series: str, number: int) -> Response:
 @bp.post("/vouchers")
 @requires("bookkeeping")
 def vouchers_create() -> Response:
+    """``POST /3/vouchers``: manual series only; no PUT or DELETE exist: a mistake stays booked."""
     store, db = tenant()
     listing.check_params(request.args, YEAR_PARAMS)
     financialyear = request.args.get("financialyear")
@@ -72,6 +76,7 @@ def vouchers_create() -> Response:
 @bp.get("/voucherseries")
 @requires("bookkeeping")
 def voucher_series_list() -> Response:
+    """``GET /3/voucherseries``: ``Manual`` tells which series take vouchers sent by the API."""
     store, db = tenant()
     listing.check_params(request.args, YEAR_PARAMS)
     year = ledger.resolve_year(store, db, request.args)
@@ -90,6 +95,7 @@ def voucher_series_list() -> Response:
 @bp.get("/voucherseries/<code>")
 @requires("bookkeeping")
 def voucher_series_get(code: str) -> Response:
+    """``GET /3/voucherseries/<code>``: adds the number the series hands out next in that year."""
     store, db = tenant()
     listing.check_params(request.args, YEAR_PARAMS)
     year = ledger.resolve_year(store, db, request.args)
@@ -106,6 +112,7 @@ def voucher_series_get(code: str) -> Response:
 @bp.get("/accounts")
 @requires("bookkeeping")
 def accounts_list() -> Response:
+    """``GET /3/accounts``: one year's chart (charts are per financial year), ``sru`` filters."""
     store, db = tenant()
     args = request.args
     listing.check_params(args, {*YEAR_PARAMS, "sru"})
@@ -123,6 +130,7 @@ def accounts_list() -> Response:
 @bp.get("/accounts/<int:number>")
 @requires("bookkeeping")
 def accounts_get(number: int) -> Response:
+    """``GET /3/accounts/<n>`` in one year's chart; carried-forward balance from its vouchers."""
     store, db = tenant()
     listing.check_params(request.args, YEAR_PARAMS)
     year = ledger.resolve_year(store, db, request.args)
@@ -136,6 +144,7 @@ def accounts_get(number: int) -> Response:
 @bp.get("/accountcharts")
 @requires("bookkeeping")
 def account_charts() -> Response:
+    """``GET /3/accountcharts``: the chart types the company's years use (``Bas 2024``)."""
     store, db = tenant()
     names = sorted({year["AccountChartType"] for year in ledger.years(store, db)})
     items = [{"Name": name, "Description": name} for name in names]
@@ -145,6 +154,7 @@ def account_charts() -> Response:
 @bp.get("/financialyears")
 @requires("bookkeeping")
 def financial_years_list() -> Response:
+    """``GET /3/financialyears``: its filter is ``date``, not ``financialyeardate`` as elsewhere."""
     store, db = tenant()
     args = request.args
     listing.check_params(args, {"date"})
@@ -163,6 +173,7 @@ def financial_years_list() -> Response:
 @bp.get("/financialyears/<int:year_id>")
 @requires("bookkeeping")
 def financial_years_get(year_id: int) -> Response:
+    """``GET /3/financialyears/<id>``: ``AccountChartType``, where lists say ``accountCharts``."""
     store, db = tenant()
     found = ledger.year_by_id(store, db, year_id)
     if found is None:
@@ -173,6 +184,7 @@ def financial_years_get(year_id: int) -> Response:
 @bp.get("/predefinedaccounts")
 @requires("settings")
 def predefined_list() -> Response:
+    """``GET /3/predefinedaccounts`` (``settings`` scope): CUSTCLAIM, OUTVAT_MP1, ROUNDOFF..."""
     store, db = tenant()
     listing.check_params(request.args, set())
     items = [record.data for record in store.records(db, "predefined")]
@@ -190,6 +202,7 @@ def predefined_list() -> Response:
 @bp.get("/predefinedaccounts/<name>")
 @requires("settings")
 def predefined_get(name: str) -> Response:
+    """``GET /3/predefinedaccounts/<name>``: the account the company uses for that role."""
     store, db = tenant()
     found = store.get(db, "predefined", name)
     if found is None:
@@ -200,5 +213,6 @@ def predefined_get(name: str) -> Response:
 @bp.get("/settings/lockedperiod")
 @requires("settings")
 def locked_period() -> Response:
+    """``GET /3/settings/lockedperiod``: bookings dated on or before ``EndDate`` are refused."""
     store, db = tenant()
     return ok({"LockedPeriod": {"EndDate": ledger.locked_until(store, db)}})

@@ -33,6 +33,7 @@ def requires(scope: str) -> Callable[[View], View]:
 
 
 def tenant() -> tuple[Store, int]:
+    """The store and the company the bearer token answers for: a view acts for that one only."""
     return sandbox().store, int(g.tenant)
 
 

@@ -46,6 +46,7 @@ INVOICE_SEARCHES = {
 @bp.get("/companyinformation")
 @requires("companyinformation")
 def company_information() -> Response:
+    """``GET /3/companyinformation``: which company (``DatabaseNumber``) a token answers for."""
     store, db = tenant()
     return ok({"CompanyInformation": store.company(db)})
 
@@ -53,6 +54,7 @@ def company_information() -> Response:
 @bp.get("/settings/company")
 @requires("settings")
 def company_settings() -> Response:
+    """``GET /3/settings/company`` (``settings`` scope): here ``DatabaseNumber`` is a string."""
     store, db = tenant()
     info, settings = store.company(db) or {}, store.company_settings(db)
     return ok(
@@ -81,6 +83,7 @@ def company_settings() -> Response:
 @bp.get("/me")
 @requires("profile")
 def me() -> Response:
+    """``GET /3/me`` (``profile`` scope): the user behind the token, always one sandbox admin."""
     store, db = tenant()
     settings = store.company_settings(db)
     return ok({"MeInformation": {"Email": settings.get("Email", ""), "Id": "1",
@@ -94,6 +97,7 @@ def me() -> Response:
 @bp.get("/customers")
 @requires("customer")
 def customers_list() -> Response:
+    """``GET /3/customers``: substring searches on the stored text; ``filter`` active/inactive."""
     store, db = tenant()
     args = request.args
     listing.check_params(args, {*CUSTOMER_SEARCHES, "filter"})
@@ -111,6 +115,7 @@ def customers_list() -> Response:
 @bp.get("/customers/<path:number>")
 @requires("customer")
 def customers_get(number: str) -> Response:
+    """``GET /3/customers/<n>``: a number may contain ``/``; a deleted customer is 404 (2000433)."""
     store, db = tenant()
     return ok({"Customer": customer_full(get_customer(store, db, number), base_url())})
 
@@ -118,6 +123,7 @@ def customers_get(number: str) -> Response:
 @bp.post("/customers")
 @requires("customer")
 def customers_create() -> Response:
+    """``POST /3/customers``: a number ever used is 2000637, even after its customer was deleted."""
     store, db = tenant()
     customer = create_customer(store, db, read_envelope("Customer"))
     return ok({"Customer": customer_full(customer, base_url())}, 201, "customers")
@@ -126,6 +132,7 @@ def customers_create() -> Response:
 @bp.put("/customers/<path:number>")
 @requires("customer")
 def customers_update(number: str) -> Response:
+    """``PUT /3/customers/<n>``: a partial update; ``CustomerNumber`` cannot change."""
     store, db = tenant()
     customer = update_customer(store, db, number, read_envelope("Customer"))
     return ok({"Customer": customer_full(customer, base_url())})
@@ -134,6 +141,7 @@ def customers_update(number: str) -> Response:
 @bp.delete("/customers/<path:number>")
 @requires("customer")
 def customers_delete(number: str) -> Response:
+    """``DELETE /3/customers/<n>``: 204, and the number stays reserved for good."""
     store, db = tenant()
     delete_customer(store, db, number)
     return Response(status=204)
@@ -145,6 +153,7 @@ def customers_delete(number: str) -> Response:
 @bp.get("/invoices")
 @requires("invoice")
 def invoices_list() -> Response:
+    """``GET /3/invoices``: subset items, ``CurrencyRate`` a string; searches, dates, ``filter``."""
     store, db = tenant()
     args = request.args
     listing.check_params(args, {*INVOICE_SEARCHES, "filter", "fromdate", "todate", "financialyear"})
@@ -179,6 +188,7 @@ def _invoice_filter(items: list[dict[str, Any]], name: str) -> list[dict[str, An
 @bp.get("/invoices/<number>")
 @requires("invoice")
 def invoices_get(number: str) -> Response:
+    """``GET /3/invoices/<n>``: rows and totals, ``CurrencyRate`` a number (a string in lists)."""
     store, db = tenant()
     return ok({"Invoice": invoice_full(get_invoice(store, db, number), base_url())})
 
@@ -186,6 +196,7 @@ def invoices_get(number: str) -> Response:
 @bp.post("/invoices")
 @requires("invoice")
 def invoices_create() -> Response:
+    """``POST /3/invoices``: needs an existing customer; Fortnox fills in VAT, totals and OCR."""
     store, db = tenant()
     invoice = create_invoice(store, db, read_envelope("Invoice"))
     return ok({"Invoice": invoice_full(invoice, base_url())}, 201, "invoices")
@@ -194,6 +205,7 @@ def invoices_create() -> Response:
 @bp.put("/invoices/<number>")
 @requires("invoice")
 def invoices_update(number: str) -> Response:
+    """``PUT /3/invoices/<n>``: only while unbooked (2000764); the totals are recomputed."""
     store, db = tenant()
     invoice = update_invoice(store, db, number, read_envelope("Invoice"))
     return ok({"Invoice": invoice_full(invoice, base_url())})
@@ -202,6 +214,7 @@ def invoices_update(number: str) -> Response:
 @bp.put("/invoices/<number>/bookkeep")
 @requires("invoice")
 def invoices_bookkeep(number: str) -> Response:
+    """``PUT /3/invoices/<n>/bookkeep``: books a series B voucher; the invoice is then frozen."""
     store, db = tenant()
     return ok({"Invoice": invoice_full(bookkeep_invoice(store, db, number), base_url())})
 
@@ -209,6 +222,7 @@ def invoices_bookkeep(number: str) -> Response:
 @bp.put("/invoices/<number>/cancel")
 @requires("invoice")
 def invoices_cancel(number: str) -> Response:
+    """``PUT /3/invoices/<n>/cancel``: unbooked invoices only; the balance drops to 0."""
     store, db = tenant()
     return ok({"Invoice": invoice_full(cancel_invoice(store, db, number), base_url())})
 

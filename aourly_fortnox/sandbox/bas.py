@@ -399,6 +399,7 @@ _SRU_RANGES = tuple(
 
 
 def sru_for(number: int) -> int | None:
+    """The INK2 SRU code for an account by its number range, as seeded charts carry them."""
     for first, last, sru in _SRU_RANGES:
         if first <= number <= last:
             return sru

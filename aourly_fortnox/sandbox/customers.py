@@ -48,6 +48,7 @@ _ORG_NUMBER = re.compile(r"^(\d{6}|\d{8})[-+]?\d{4}$")
 
 
 def blank_customer() -> dict[str, Any]:
+    """A new customer as Fortnox fills it: empty fields ``null``, SEK, SEVAT, COMPANY."""
     customer: dict[str, Any] = dict.fromkeys(_NULLS)
     customer.update(
         {
@@ -75,16 +76,19 @@ def blank_customer() -> dict[str, Any]:
 
 
 def customer_full(customer: dict[str, Any], base: str) -> dict[str, Any]:
+    """The single-GET shape: the stored customer plus its ``@url`` on this server."""
     return {"@url": f"{base}/3/customers/{customer['CustomerNumber']}", **customer}
 
 
 def customer_item(customer: dict[str, Any], base: str) -> dict[str, Any]:
+    """A list item: fewer fields than the single GET, and ``Phone`` for its ``Phone1``."""
     full = customer_full(customer, base)
     full["Phone"] = customer.get("Phone1")
     return {name: full.get(name) for name in LIST_FIELDS}
 
 
 def get_customer(store: Store, db: int, number: str) -> dict[str, Any]:
+    """A stored customer, or Fortnox's 404 2000433 (a deleted one too)."""
     found = store.get(db, "customer", number)
     if found is None:
         raise errors.not_found(errors.CUSTOMER_NOT_FOUND, "Kan inte hitta kunden.")

@@ -124,10 +124,12 @@ class ApiError(Exception):
         self.message = message
 
     def body(self) -> dict[str, Any]:
+        """The ErrorInformation body, with a 404's keys capitalised as Fortnox writes them."""
         return error_body(self.status, self.code, self.message)
 
 
 def bad_request(code: int, message: str) -> ApiError:
+    """A 400 in ErrorInformation: Fortnox's answer to bad input, and often to a missing scope."""
     return ApiError(400, code, message)
 
 
@@ -138,6 +140,7 @@ def no_data(field: str | None = None) -> ApiError:
 
 
 def missing_field(field: str) -> ApiError:
+    """2001795: a required field is missing; the Swedish message names it."""
     return bad_request(MISSING_FIELD, f"Obligatoriskt fält saknas: {field}.")
 
 
@@ -147,6 +150,7 @@ def too_long(field: str, limit: int) -> ApiError:
 
 
 def not_found(code: int, message: str) -> ApiError:
+    """A 404, whose body Fortnox writes with capitalised keys (``Error``, ``Message``, ``Code``)."""
     return ApiError(404, code, message)
 
 

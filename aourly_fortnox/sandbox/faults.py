@@ -84,10 +84,12 @@ class Faults:
             return asdict(self.config)
 
     def snapshot(self) -> dict[str, Any]:
+        """The fault settings now, with the 429s still to come (``GET /_admin/faults``)."""
         with self._lock:
             return asdict(self.config)
 
     def latency(self) -> float:
+        """Seconds to stall each /3/ and token request, to exercise timeouts and slow syncs."""
         return self.config.latency_ms / 1000.0
 
     def take_burst(self) -> bool:
@@ -109,6 +111,7 @@ class Faults:
             return ("unapplied", status)
 
     def draw_token(self) -> bool:
+        """Whether this token call gets an injected 503 (its own seeded stream), before rotating."""
         with self._lock:
             rate = self.config.token_error_rate
             return rate > 0 and self._token.random() < rate
@@ -122,6 +125,7 @@ class SlidingWindowLimiter:
         self._hits: dict[str, deque[float]] = {}
 
     def admit(self, key: str, limit: int, window: float) -> bool:
+        """Fortnox's sliding window per client and company; a refused request takes no slot."""
         now = time.monotonic()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
@@ -143,14 +147,17 @@ class Stats:
         self._data: dict[str, dict[str, int]] = {}
 
     def add(self, key: str, field: str) -> None:
+        """Count one event (request, 429, 5xx, token call) for ``<client>/<DatabaseNumber>``."""
         with self._lock:
             counts = self._data.setdefault(key, dict.fromkeys(self.FIELDS, 0))
             counts[field] += 1
 
     def snapshot(self) -> dict[str, dict[str, int]]:
+        """A copy of the counts, for ``GET /_admin/stats``."""
         with self._lock:
             return {key: dict(counts) for key, counts in self._data.items()}
 
     def reset(self) -> None:
+        """Start counting afresh (``DELETE /_admin/stats``), e.g. between benchmark phases."""
         with self._lock:
             self._data.clear()

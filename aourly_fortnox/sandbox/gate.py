@@ -23,16 +23,19 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def sandbox() -> Sandbox:
+    """This app's sandbox state (nothing is global: a test process may run several sandboxes)."""
     return current_app.extensions["fortnox_sandbox"]  # type: ignore[no-any-return]
 
 
 def bearer_token() -> str | None:
+    """The token from ``Authorization: Bearer ...``; None if absent or another scheme."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def fault_response(status: int) -> Response:
+    """An injected 5xx: a JSON 500 from Fortnox itself, or a proxy's HTML page for 502 to 504."""
     if status == 500:
         return errors.json_response(
             errors.error_body(500, errors.SYSTEM_EXCEPTION, "Ett systemfel har uppstått."), 500
@@ -42,6 +45,7 @@ def fault_response(status: int) -> Response:
 
 
 def too_many_requests() -> Response:
+    """Fortnox's 429: no body, and ``Retry-After`` only if configured (Fortnox sends none)."""
     response = Response(status=429)
     retry_after = sandbox().settings.retry_after
     if retry_after is not None:

@@ -46,6 +46,8 @@ class TokenOwner:
 
 @dataclass(frozen=True)
 class AuthCode:
+    """An authorization code as redeemed: what the token exchange turns into a consent."""
+
     client_id: str
     db: int
     scope: str
@@ -113,6 +115,7 @@ class Grants:
         service: bool,
         ttl: float,
     ) -> str:
+        """A code for the consent just given: single use, for ``ttl`` s (10 minutes at Fortnox)."""
         code = str(uuid.uuid4())
         self.store.execute(
             "INSERT INTO auth_code (code, client_id, db, scope, redirect_uri, service, expires)"
@@ -122,6 +125,7 @@ class Grants:
         return code
 
     def code_tenant(self, code: str) -> int | None:
+        """The company a code was issued for, so the token call is counted even if it fails."""
         rows = self.store.execute("SELECT db FROM auth_code WHERE code = ?", (code,))
         return int(rows[0]["db"]) if rows else None
 
@@ -149,6 +153,7 @@ class Grants:
     # -- tokens -------------------------------------------------------------------------------
 
     def create_consent(self, client_id: str, db: int, scope: str, service: bool) -> str:
+        """Record one "Grant Access": each token issued for it, refreshes included, is its chain."""
         consent_id = str(uuid.uuid4())
         self.store.execute(
             "INSERT INTO consent (id, client_id, db, scope, service, created)"
@@ -199,6 +204,7 @@ class Grants:
             return response
 
     def refresh_tenant(self, token: str) -> int | None:
+        """The company of a refresh token, so a refused refresh is counted in the stats too."""
         rows = self.store.execute(
             "SELECT c.db FROM refresh_token r JOIN consent c ON c.id = r.consent_id"
             " WHERE r.token = ?",

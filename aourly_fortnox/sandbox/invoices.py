@@ -48,6 +48,7 @@ PREDEFINED_MISSING = 2001304  # "Kunde inte hitta konto": a predefined account i
 
 
 def invoice_full(invoice: dict[str, Any], base: str) -> dict[str, Any]:
+    """The single-GET shape: the stored invoice plus its ``@url`` on this server."""
     return {"@url": f"{base}/3/invoices/{invoice['DocumentNumber']}", **invoice}
 
 
@@ -60,6 +61,7 @@ def invoice_item(invoice: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def get_invoice(store: Store, db: int, number: str) -> dict[str, Any]:
+    """A stored invoice, or Fortnox's 404 2000434."""
     found = store.get(db, "invoice", number)
     if found is None:
         raise errors.not_found(errors.INVOICE_NOT_FOUND, "Kan inte hitta fakturan.")
@@ -241,6 +243,7 @@ def _compute(store: Store, db: int, invoice: dict[str, Any], raw_rows: Any) -> N
 
 
 def create_invoice(store: Store, db: int, payload: Any) -> dict[str, Any]:
+    """Create as Fortnox does: copy the customer card in, compute rows and totals, number, OCR."""
     if not isinstance(payload, dict):
         raise errors.no_data()
     changes = _head_changes(payload)
@@ -279,6 +282,7 @@ def _check_open(invoice: dict[str, Any], action: str) -> None:
 
 
 def update_invoice(store: Store, db: int, number: str, payload: Any) -> dict[str, Any]:
+    """Change an unbooked invoice; totals recomputed, from the stored rows if none were sent."""
     if not isinstance(payload, dict):
         raise errors.no_data()
     changes = _head_changes(payload)
@@ -304,6 +308,7 @@ def update_invoice(store: Store, db: int, number: str, payload: Any) -> dict[str
 
 
 def cancel_invoice(store: Store, db: int, number: str) -> dict[str, Any]:
+    """Cancel (makulera) an unbooked invoice: it stays, with balance 0 and no voucher."""
     with store.transaction():
         invoice = get_invoice(store, db, number)
         _check_open(invoice, "makuleras")

@@ -30,6 +30,7 @@ ACCOUNT_LIST_FIELDS = (
 
 
 def today() -> date:
+    """Today in Stockholm, Fortnox's clock: which year is current, which invoices are overdue."""
     return datetime.now(STOCKHOLM).date()
 
 
@@ -37,14 +38,17 @@ def today() -> date:
 
 
 def years(store: Store, db: int) -> list[dict[str, Any]]:
+    """The company's financial years in Id order, so the latest created is last."""
     return [record.data for record in store.records(db, "financialyear")]
 
 
 def year_by_id(store: Store, db: int, year_id: int) -> dict[str, Any] | None:
+    """The year a ``financialyear`` Id names, or None: vouchers and charts are addressed by it."""
     return store.get(db, "financialyear", str(year_id))
 
 
 def year_for_date(store: Store, db: int, day: date) -> dict[str, Any] | None:
+    """The year covering a date, or None: a booking dated in no year is refused."""
     iso = day.isoformat()
     for year in years(store, db):
         if year["FromDate"] <= iso <= year["ToDate"]:
@@ -91,6 +95,7 @@ def resolve_year(store: Store, db: int, args: Any) -> dict[str, Any]:
 
 
 def put_year(store: Store, db: int, year: dict[str, Any]) -> None:
+    """Store a year, sorted by Id so lists and "the latest year" follow creation order."""
     store.put(db, "financialyear", str(year["Id"]), year, sort=f"{year['Id']:06d}")
 
 
@@ -191,11 +196,13 @@ def account_row(db: int, account: dict[str, Any]) -> RecordRow:
 
 
 def put_account(store: Store, db: int, account: dict[str, Any]) -> None:
+    """Store an account in one year's chart (an account may differ from one year to the next)."""
     _, kind, key, year, sort, data = account_row(db, account)
     store.put(db, kind, key, data, year=year, sort=sort)
 
 
 def account(store: Store, db: int, year_id: int, number: int) -> dict[str, Any] | None:
+    """An account in one year's chart, or None; the same number may differ between years."""
     return store.get(db, "account", f"{year_id}:{number}")
 
 
@@ -220,12 +227,14 @@ def movements(store: Store, db: int, year_id: int) -> dict[int, Decimal]:
 
 
 def account_full(account: dict[str, Any], base: str, moved: dict[int, Decimal]) -> dict[str, Any]:
+    """The single-GET shape, ``BalanceCarriedForward`` computed from the year's vouchers."""
     url = f"{base}/3/accounts/{account['Number']}?financialyear={account['Year']}"
     carried = decimal_of(account["BalanceBroughtForward"]) + moved.get(account["Number"], 0)
     return {"@url": url, **account, "BalanceCarriedForward": amount(carried)}
 
 
 def account_item(account: dict[str, Any], base: str) -> dict[str, Any]:
+    """A list item: the subset Fortnox lists, without the carried-forward balance."""
     url = f"{base}/3/accounts/{account['Number']}?financialyear={account['Year']}"
     full = {"@url": url, **account}
     return {name: full.get(name) for name in ACCOUNT_LIST_FIELDS}
@@ -287,10 +296,12 @@ def _account_changes(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def series(store: Store, db: int, code: str) -> dict[str, Any] | None:
+    """A voucher series by code (A, B...), or None; ``Manual`` says whether the API may use it."""
     return store.get(db, "voucherseries", code)
 
 
 def series_item(item: dict[str, Any], year_id: int | None, base: str) -> dict[str, Any]:
+    """A series as Fortnox shows it, stamped with the financial year asked about."""
     return {
         "@url": f"{base}/3/voucherseries/{item['Code']}",
         "Approver": {"Id": 0, "Name": ""},
@@ -302,6 +313,7 @@ def series_item(item: dict[str, Any], year_id: int | None, base: str) -> dict[st
 
 
 def predefined_account(store: Store, db: int, name: str) -> int | None:
+    """The account a predefined role (CUSTCLAIM, OUTVAT_MP1...) points at, or None if unset."""
     found = store.get(db, "predefined", name)
     return int(found["Account"]) if found else None
 
@@ -312,6 +324,7 @@ def locked_until(store: Store, db: int) -> str:
 
 
 def check_not_locked(store: Store, db: int, day: date) -> None:
+    """Refuse a booking dated on or before the locked period's end (2000773, our code)."""
     end = locked_until(store, db)
     if end and day.isoformat() <= end:
         raise errors.bad_request(
@@ -321,6 +334,7 @@ def check_not_locked(store: Store, db: int, day: date) -> None:
 
 
 def set_locked_period(store: Store, db: int, payload: dict[str, Any]) -> dict[str, str]:
+    """Lock the books up to ``EndDate``, as a person does in Fortnox; an empty one unlocks."""
     end = payload.get("EndDate") or ""
     if end:
         end = to_date(end, "EndDate").isoformat()

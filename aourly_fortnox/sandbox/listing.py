@@ -46,6 +46,7 @@ def parse_lastmodified(value: str) -> float:
 
 
 def modified_since(records: list[Record], args: Mapping[str, str]) -> list[Record]:
+    """Fortnox's ``lastmodified``: objects changed at or after it, for incremental reads."""
     if not args.get("lastmodified"):
         return records
     since = parse_lastmodified(args["lastmodified"])

@@ -50,6 +50,7 @@ CONSENT_FORM_TTL = 3600.0
 
 
 def error_page(status: int, title: str, detail: str) -> Response:
+    """An HTML error page: a bad client or redirect URI is never redirected back, as at Fortnox."""
     html = render_template("sandbox_error.html", status=status, title=title, detail=detail)
     return Response(html, status=status, mimetype="text/html")
 
@@ -64,6 +65,7 @@ def redirect_with(uri: str, params: dict[str, str]) -> Response:
 
 @bp.get("/auth")
 def authorize() -> Response:
+    """``GET /oauth-v1/auth``: the consent page; a bad client or redirect URI gets no redirect."""
     state = sandbox()
     settings, args = state.settings, request.args
     if args.get("client_id", "") != settings.client_id:
@@ -143,6 +145,7 @@ def authorize() -> Response:
 
 @bp.post("/auth")
 def authorize_decision() -> Response:
+    """``POST /oauth-v1/auth``: Grant or Deny; Grant for a locked company is ``access_denied``."""
     state = sandbox()
     with state.pending_lock:
         pending = state.pending.pop(request.form.get("nonce", ""), None)
@@ -215,6 +218,7 @@ def _tenant_of(grant_type: str) -> int | None:
 
 @bp.post("/token")
 def token() -> Response:
+    """``POST /oauth-v1/token``: code, refresh or client credentials; errors are JSON as text."""
     state = sandbox()
     client_id = authenticated_client()
     if client_id is None:
@@ -266,6 +270,7 @@ def token() -> Response:
 
 @bp.post("/revoke")
 def revoke() -> Response:
+    """``POST /oauth-v1/revoke``: closes the consent; its access tokens live until they expire."""
     client_id = authenticated_client()
     if client_id is None:
         return errors.token_error("invalid_client", "The client credentials are invalid", 401)

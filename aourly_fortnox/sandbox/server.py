@@ -16,6 +16,7 @@ class QuietRequestHandler(WSGIRequestHandler):
     """No access log line per request (errors are still logged)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Drops the access line per request (``--quiet``); werkzeug still logs errors."""
         return None
 
 

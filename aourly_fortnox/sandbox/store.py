@@ -102,6 +102,7 @@ class Store:
                 self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
+        """Release the SQLite connection when the server stops (tests start many sandboxes)."""
         with self.lock:
             self._conn.close()
 
@@ -132,15 +133,18 @@ class Store:
     # -- meta ---------------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
+        """A sandbox-wide value, such as the JWT signing secret, kept in a ``--db`` file."""
         rows = self.execute("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
+        """Store a sandbox-wide value (the JWT secret), so a restarted ``--db`` file signs alike."""
         self.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # -- companies ----------------------------------------------------------------------------
 
     def add_company(self, db: int, info: dict[str, Any], settings: dict[str, Any]) -> None:
+        """Add a Fortnox company; the first one added is preselected on the consent page."""
         with self.lock:
             position = len(self.execute("SELECT db FROM company"))
             self.execute(
@@ -154,14 +158,17 @@ class Store:
         return [json.loads(row["info"]) for row in rows]
 
     def company(self, db: int) -> dict[str, Any] | None:
+        """A company's CompanyInformation, or None for a DatabaseNumber the sandbox lacks."""
         rows = self.execute("SELECT info FROM company WHERE db = ?", (db,))
         return json.loads(rows[0]["info"]) if rows else None
 
     def company_settings(self, db: int) -> dict[str, Any]:
+        """A company's settings: ``locked`` (no licence), the locked period, giro and e-mail."""
         rows = self.execute("SELECT settings FROM company WHERE db = ?", (db,))
         return json.loads(rows[0]["settings"]) if rows else {}
 
     def update_company_settings(self, db: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge changes into a company's settings (licence lock, locked period) atomically."""
         with self.transaction():
             settings = self.company_settings(db)
             settings.update(changes)
@@ -210,6 +217,7 @@ class Store:
             )
 
     def get(self, db: int, kind: str, key: str) -> dict[str, Any] | None:
+        """One object by kind and key (a customer number, ``<year>:<series>:<n>``...), or None."""
         rows = self.execute(
             "SELECT data FROM record WHERE db = ? AND kind = ? AND key = ?", (db, kind, key)
         )
@@ -231,6 +239,7 @@ class Store:
         return [Record(json.loads(row["data"]), row["modified"]) for row in rows]
 
     def delete(self, db: int, kind: str, key: str) -> bool:
+        """Remove one object; False if there was none. A reserved number stays reserved."""
         with self.lock:
             found = self.get(db, kind, key) is not None
             self.execute(
@@ -239,6 +248,7 @@ class Store:
             return found
 
     def count(self, db: int, kind: str) -> int:
+        """How many objects of one kind a company holds."""
         rows = self.execute(
             "SELECT COUNT(*) AS n FROM record WHERE db = ? AND kind = ?", (db, kind)
         )
@@ -258,6 +268,7 @@ class Store:
             return int(value)
 
     def peek_value(self, db: int, name: str, start: int = 1) -> int:
+        """The number a series hands out next, without taking it (``NextVoucherNumber``)."""
         rows = self.execute("SELECT value FROM counter WHERE db = ? AND name = ?", (db, name))
         return int(rows[0]["value"]) if rows else start
 
@@ -270,6 +281,7 @@ class Store:
             return True
 
     def is_reserved(self, db: int, number: str) -> bool:
+        """Whether a customer number was ever used in the company, by a deleted customer too."""
         rows = self.execute(
             "SELECT 1 FROM reserved_number WHERE db = ? AND number = ?", (db, number)
         )

@@ -95,6 +95,7 @@ class RunningSandbox:
         return body
 
     def stats(self) -> dict[str, dict[str, int]]:
+        """``GET /_admin/stats``: requests, 429s, 5xx and token calls per ``<client>/<db>``."""
         result: dict[str, dict[str, int]] = self.admin("GET", "/stats")
         return result
 
@@ -115,6 +116,7 @@ class RunningSandbox:
         return [token for token in every if key is None or token["key"] == key]
 
     def expire_tokens(self, refresh: bool = False) -> dict[str, int]:
+        """Expire every access token (refresh tokens too if asked) now, to test the refresh path."""
         result: dict[str, int] = self.admin("POST", "/expire-tokens", {"refresh": refresh})
         return result
 

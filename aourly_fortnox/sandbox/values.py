@@ -21,10 +21,12 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def round2(value: Decimal) -> Decimal:
+    """Half-up to the öre, as Fortnox rounds row prices and quantities (1.125 -> 1.13)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def round0(value: Decimal) -> Decimal:
+    """Half-up to whole kronor: an invoice's ``Total``, the difference going to ``RoundOff``."""
     return value.quantize(ONE, rounding=ROUND_HALF_UP)
 
 
@@ -46,6 +48,7 @@ def to_decimal(value: Any, field: str) -> Decimal:
 
 
 def to_int(value: Any, field: str) -> int:
+    """A whole number (an account, a VAT rate); a fraction is refused like a non-number."""
     number = to_decimal(value, field)
     if number != number.to_integral_value():
         raise errors.bad_request(errors.NOT_A_NUMBER, f"Värdet måste vara ett heltal ({field}).")

@@ -39,10 +39,12 @@ LIST_FIELDS = (
 
 
 def voucher_key(year: int, series: str, number: int) -> str:
+    """The storage key: a voucher is identified by year, series and number together."""
     return f"{year}:{series}:{number}"
 
 
 def voucher_url(voucher: dict[str, Any], base: str) -> str:
+    """The ``@url``, with ``financialyear``: series and number alone do not name a voucher."""
     return (
         f"{base}/3/vouchers/{voucher['VoucherSeries']}/{voucher['VoucherNumber']}"
         f"?financialyear={voucher['Year']}"
@@ -50,6 +52,7 @@ def voucher_url(voucher: dict[str, Any], base: str) -> str:
 
 
 def voucher_full(voucher: dict[str, Any], base: str) -> dict[str, Any]:
+    """The single-GET shape, rows included, with its ``@url``."""
     return {"@url": voucher_url(voucher, base), **voucher}
 
 
@@ -60,6 +63,7 @@ def voucher_item(voucher: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def get_voucher(store: Store, db: int, series: str, number: int, year_id: int) -> dict[str, Any]:
+    """A voucher by year, series and number, or Fortnox's 404."""
     found = store.get(db, "voucher", voucher_key(year_id, series, number))
     if found is None:
         raise errors.not_found(errors.VOUCHER_NOT_FOUND, "Kan inte hitta verifikationen.")
@@ -185,6 +189,7 @@ def book(
 def voucher_row(
     account: dict[str, Any], debit: Decimal, credit: Decimal, info: str = ""
 ) -> dict[str, Any]:
+    """A row as Fortnox stores it: amounts as JSON numbers, Description the account's name."""
     return {
         "Account": account["Number"],
         "CostCenter": "",

@@ -15,6 +15,7 @@ ROWS_SHOWN = 200
 
 @bp.get("/")
 def index() -> str:
+    """The overview at ``/`` (no Fortnox counterpart), to see by eye that a sync arrived."""
     state = sandbox()
     store = state.store
     companies = []
