@@ -13,7 +13,8 @@ from .models import Connection
 from .queries import record_counts, session
 from .state import current_app_object, state
 from .sync import outbox, runs
-from .sync.reconcile import reconcile_runs
+from .sync.reconcile import reconcile_records, reconcile_runs
+from .sync.references import installation_id
 from .worker import run_worker
 
 fortnox_cli = AppGroup("fortnox", help="The Fortnox integration (aourly_fortnox).")
@@ -61,6 +62,7 @@ def worker(no_scheduler: bool, burst: bool) -> None:
 def status(company: str | None) -> None:
     """Show the connection state of one company, or of all."""
     st = state()
+    click.echo(f"Installation id: {installation_id()}")
     missing = st.ext.missing_hooks()
     if missing:
         click.echo(
@@ -120,6 +122,7 @@ def reconcile() -> None:
     """Re-enqueue every unfinished run whose job is gone or ended (the database is the truth)."""
     count = reconcile_runs()
     click.echo(f"{count} run(s) handed to a new job.")
+    click.echo(f"{reconcile_records()} company push job(s) started for due items.")
 
 
 @fortnox_cli.command("rotate-keys")

@@ -45,8 +45,21 @@ DEFAULTS: dict[str, Any] = {
     # The periodic tick (keep-alive, scheduled sync, reconcile sweep), guarded by a Redis lock.
     "TICK_INTERVAL": 60,
     "SCHEDULED_SYNC_INTERVAL": 3600,
-    # A queued run younger than this is never re-enqueued by the reconcile sweep.
+    # A queued run younger than this is never re-enqueued by the reconcile sweep; a push job
+    # holds the rows it works on this long (renewed per row), then another job may take them.
     "LEASE_SECONDS": 120,
+    # Our customers' numbers in Fortnox: this prefix and the host id's letters and digits.
+    "CUSTOMER_NUMBER_PREFIX": "AOU",
+    # Retries of a transient failure (network, 5xx, 429): full-jitter exponential backoff from
+    # BACKOFF_BASE seconds, at most BACKOFF_CAP, then "needs attention" after MAX_ATTEMPTS.
+    "BACKOFF_BASE": 30.0,
+    "BACKOFF_CAP": 3600.0,
+    "MAX_ATTEMPTS": 8,
+    # Rows a push job claims at a time, and how long it may wait in the rate limiter before it
+    # gives its worker back and comes again later (a worker never sleeps in one company's
+    # window while another company's work waits).
+    "PUSH_BATCH": 25,
+    "LIMITER_MAX_WAIT": 0.5,
     "HEARTBEAT_INTERVAL": 30,
     # The card warns "Automatic sync is not running" when no worker was seen for this long.
     "HEARTBEAT_STALE_AFTER": 600,

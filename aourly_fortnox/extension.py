@@ -17,7 +17,7 @@ from .host import HostAdapter
 from .models import PulledVoucher
 from .queries import pulled_vouchers
 from .state import EXTENSION_KEY, FortnoxState, MappingKeyInfo
-from .sync import outbox
+from .sync import dispatch, outbox
 from .web.views import bp
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class FortnoxIntegration:
             ext=self, settings=settings, db=db, cipher=cipher, adapter=adapter, redis=redis
         )
         app.register_blueprint(bp, url_prefix=settings.url_prefix)
+        dispatch.install(db.session)
         app.cli.add_command(fortnox_cli)
 
     # -- host hooks -----------------------------------------------------------------------
@@ -164,7 +165,7 @@ class FortnoxIntegration:
     # change that caused it (a transactional outbox), never before.
     def sync_invoice(self, company_id: str | int, invoice_id: str | int) -> None:
         """Hand a sent invoice to the plugin (its customer goes first). Commit afterwards."""
-        outbox.record_push(str(company_id), "invoice", str(invoice_id))
+        outbox.record_invoice(str(company_id), str(invoice_id))
 
     def sync_customer(self, company_id: str | int, customer_id: str | int) -> None:
         """Push a customer (created or edited) to Fortnox. Commit afterwards."""

@@ -258,6 +258,12 @@ class SyncRecord(Base):
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     job_id: Mapped[str | None] = mapped_column(String(64))
     payload_hash: Mapped[str | None] = mapped_column(String(64))
+    #: "created" (ours: kept up to date) or "linked" (the owner's own, never overwritten).
+    remote_kind: Mapped[str | None] = mapped_column(String(8))
+    #: The reason code's parameters (``error_code``), worded for the owner when shown.
+    error_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Fortnox customers that share the organisation number, for the owner's choice.
+    candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -309,6 +315,18 @@ class PulledVoucher(Base):
     #: Set when this voucher is one we pushed (linked by the marker in Description).
     sync_record_id: Mapped[int | None] = mapped_column(Integer)
     pulled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Installation(Base):
+    """This installation's random id, made once: part of every reference we put in Fortnox,
+    so staging and production connected to one Fortnox company never adopt each other's
+    objects."""
+
+    __tablename__ = "fortnox_installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class WorkerHeartbeat(Base):

@@ -78,20 +78,34 @@ def resolve(func_path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def enqueue(func_path: str, *args: Any, backfill: bool = False) -> str | None:
-    """Run the job ``func_path(*args)`` on a worker; inline when the queue is off.
+def enqueue(
+    func_path: str, *args: Any, backfill: bool = False, job_id: str | None = None,
+    delay: float = 0,
+) -> str | None:
+    """Run the job ``func_path(*args)`` on a worker (after ``delay`` seconds: RQ's
+    scheduler); inline when the queue is off (``delay`` then does not apply).
 
     Returns the job id (None inline). Job ids are per attempt: a row stores its current one.
     """
     if not state().settings.queue_is_async:
         resolve(func_path)(*args)
         return None
+    from datetime import timedelta
+
     from redis.exceptions import RedisError
 
-    job_id = f"fortnox-{uuid.uuid4().hex}"
+    job_id = job_id or new_job_id()
     try:
-        queue(backfill).enqueue(func_path, *args, job_id=job_id)
+        if delay > 0:
+            queue(backfill).enqueue_in(timedelta(seconds=delay), func_path, *args, job_id=job_id)
+        else:
+            queue(backfill).enqueue(func_path, *args, job_id=job_id)
     except RedisError as exc:
         log.error("Could not queue %s: Redis is not reachable (%s)", func_path, exc)
         raise QueueUnavailable() from None
     return job_id
+
+
+def new_job_id() -> str:
+    """A job id for one attempt (rows and guards store it)."""
+    return f"fortnox-{uuid.uuid4().hex}"

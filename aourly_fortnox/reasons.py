@@ -45,6 +45,51 @@ TEXTS: dict[str, str] = {
         "%(date)s is in a locked period in Fortnox (locked through %(locked)s): unlock it in "
         "Fortnox or use a later date."
     ),
+    # Pushing customers and invoices
+    "HOST_OBJECT_MISSING": N_(
+        "The %(kind)s %(id)s no longer exists in Aourly, so it cannot be sent. Nothing to fix "
+        "in Fortnox; it stays out of the books."
+    ),
+    "WAITING_FOR_CUSTOMER": N_("Waiting for the customer %(name)s to reach Fortnox first."),
+    "CUSTOMER_AMBIGUOUS": N_(
+        "%(count)s customers in Fortnox have the organisation number of %(name)s. Choose the "
+        "one to use, or create a new customer."
+    ),
+    "CUSTOMER_NUMBER_TAKEN": N_(
+        "Customer number %(number)s is already used in Fortnox by another customer, so %(name)s "
+        "could not be created. Change or remove that customer in Fortnox, then press Retry."
+    ),
+    "CUSTOMER_NUMBER_DELETED": N_(
+        "Customer number %(number)s belonged to a customer that was deleted in Fortnox, and "
+        "Fortnox never reuses numbers, so %(name)s could not be created. Ask your administrator "
+        "to change AOURLY_FORTNOX_CUSTOMER_NUMBER_PREFIX, or link %(name)s to a customer in "
+        "Fortnox."
+    ),
+    "CUSTOMER_GONE": N_(
+        "The customer %(name)s (%(number)s) was deleted in Fortnox. It is not created again by "
+        "itself: create it in Fortnox under number %(number)s, then press Retry."
+    ),
+    "TOTALS_DIFFER": N_(
+        "Fortnox invoice %(number)s totals %(theirs)s kr, but Aourly's invoice totals %(ours)s "
+        "kr. Compare the two and correct one of them, then press Retry (it only re-reads the "
+        "invoice)."
+    ),
+    "CHANGED_AFTER_BOOKING": N_(
+        "The invoice was changed after Fortnox booked it (Fortnox invoice %(number)s). Credit "
+        "it in Fortnox and create a new invoice."
+    ),
+    "FORTNOX_REFUSED": N_(
+        "Fortnox refused it; its message is below. Correct the data in Aourly or Fortnox, then "
+        "press Retry."
+    ),
+    "RETRYING": N_(
+        "Fortnox could not be reached or had a temporary problem; it is tried again by itself "
+        "(attempt %(attempts)s)."
+    ),
+    "RETRIES_EXHAUSTED": N_(
+        "Fortnox kept failing after %(attempts)s attempts, so automatic retries stopped. Press "
+        "Retry when Fortnox works again."
+    ),
     # Mapping warnings (they do not block saving)
     "MAPPING_RANGE": N_(
         "%(label)s is usually an account between %(low)s and %(high)s; check with your "

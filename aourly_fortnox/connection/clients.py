@@ -52,12 +52,12 @@ def _lock_factory() -> LockFactory:
     return RedisLockFactory(redis) if redis is not None else _THREAD_LOCKS
 
 
-def _rate_limiter() -> RedisRateLimiter | None:
+def _rate_limiter(max_wait: float = 60.0) -> RedisRateLimiter | None:
     redis = redis_or_none()
     if redis is None:
         return None
     limit, period = parse_rate(state().settings.rate_limit)
-    return RedisRateLimiter(redis, limit=limit, period=period)
+    return RedisRateLimiter(redis, limit=limit, period=period, max_wait=max_wait)
 
 
 _THREAD_LOCKS = ThreadLockFactory()
@@ -81,8 +81,11 @@ def client_for_tokens(tokens: TokenSet, database_number: int | None = None) -> F
     )
 
 
-def client_for(company_id: str) -> FortnoxClient:
-    """A client on the company's stored connection (refreshing under the shared lock)."""
+def client_for(company_id: str, limiter_max_wait: float = 60.0) -> FortnoxClient:
+    """A client on the company's stored connection (refreshing under the shared lock).
+
+    ``limiter_max_wait``: how long a request may wait for the company's rate-limit window
+    before it raises RateLimited (a push job waits briefly, then gives its worker back)."""
     settings = state().settings
     conn = get_connection(company_id)
     database_number = conn.database_number if conn else None
@@ -91,7 +94,7 @@ def client_for(company_id: str) -> FortnoxClient:
         refresh_margin=float(settings.refresh_margin), key=f"company:{company_id}",
     )
     return FortnoxClient(
-        settings.api_url, manager, limiter=_rate_limiter(),
+        settings.api_url, manager, limiter=_rate_limiter(limiter_max_wait),
         limiter_key=limiter_key(database_number), timeout=float(settings.http_timeout),
     )
 

@@ -332,6 +332,12 @@ class FortnoxClient:
         """Create an invoice; the customer must exist first (gotcha 7)."""
         return self._write_one("POST", "/3/invoices", "Invoice", payload)
 
+    def update_invoice(self, document_number: str, payload: Mapping[str, Any]) -> JsonDict:
+        """Change an invoice Fortnox has neither booked nor cancelled (else it refuses)."""
+        return self._write_one(
+            "PUT", f"/3/invoices/{_segment(document_number)}", "Invoice", payload
+        )
+
     def bookkeep_invoice(self, document_number: str) -> JsonDict:
         """Bookkeep an invoice (creates its sales voucher)."""
         return self._write_one(

@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..queries import get_connection, session
 from ..state import current_app_object
+from . import dispatch
 
 log = logging.getLogger("aourly_fortnox.importer")
 
@@ -79,6 +80,8 @@ def run_import(company_id: str, run_id: int) -> None:
         conn.locked_through = locked_through
         conn.last_sync_at = utcnow()
         _finish(run, "finished", "IMPORT_DONE", {"years": len(years)})
+        # Fresh pre-check data: due pushes go now (Sync now, Retry, a reconnect).
+        dispatch.nudge(company_id)
     except AuthorizationExpired:
         db_session.rollback()
         _finish(db_session.get(SyncRun, run_id), "failed", "AUTH_EXPIRED")

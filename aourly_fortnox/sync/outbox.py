@@ -1,9 +1,10 @@
 """The outbox: intents recorded in the database first, then handed to the queue.
 
 ``record_push`` is what the host API calls; the database row is the truth about every item
-(pending, held while disconnected, synced, failed with a reason). Pushing records to Fortnox
-is the sync engine's job (not built yet): rows recorded here wait as *pending* until it lands.
-Nothing here speaks to Fortnox or to a browser: callers render what these functions return.
+(pending, held while disconnected, synced, failed with a reason). When the host's
+transaction commits, the company's push job is nudged (``dispatch``); the push job (``push``)
+does the rest. Nothing here speaks to Fortnox or to a browser: callers render what these
+functions return.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from sqlalchemy import select
 from ..models import ConnectionStatus, RecordState, SyncRecord, utcnow
 from ..queries import get_connection, session
 from ..state import state
+from . import dispatch
+from .fingerprints import body_hash
+from .payloads import PayloadProblem, customer_payload
+from .references import customer_number, installation_id, reference
 
 
 def record_push(
@@ -44,17 +49,58 @@ def record_push(
     disconnected = conn is None or conn.status in (
         ConnectionStatus.DISCONNECTED, ConnectionStatus.NOT_CONNECTED
     )
-    if record.state != RecordState.SYNCED or record.remote_id is None:
-        record.state = RecordState.HELD if disconnected else RecordState.PENDING
+    if record.state == RecordState.SYNCED and record.remote_id is not None \
+            and object_type == "customer" and _customer_unchanged(company_id, record):
+        pass  # a linked customer is never overwritten; unchanged data is a no-op
+    elif disconnected and (record.state != RecordState.SYNCED or record.remote_id is None):
+        record.state = RecordState.HELD
         record.next_attempt_at = utcnow()
-    elif object_type == "customer":
-        record.state = RecordState.PENDING  # an edited customer goes again
+    elif not disconnected:
+        # New, failed, or synced and maybe edited: the push job compares and decides.
+        record.state = RecordState.PENDING
+        record.attempts = 0
         record.next_attempt_at = utcnow()
+        dispatch.remember(company_id)
     if commit:
         db_session.commit()
     else:
         db_session.flush()
     return record
+
+
+def _customer_unchanged(company_id: str, record: SyncRecord) -> bool:
+    """Whether a synced customer needs no push: one we linked (the owner's own), or one we
+    created whose data is what we sent last."""
+    if record.remote_kind == "linked":
+        return True
+    adapter = state().adapter
+    customer = adapter.get_customer(company_id, record.object_id) if adapter else None
+    if customer is None:
+        return False
+    number = customer_number(str(state().settings.customer_number_prefix), customer.id)
+    ref = reference(installation_id(), company_id, "customer", customer.id)
+    try:
+        return body_hash(customer_payload(customer, number, ref)) == record.payload_hash
+    except PayloadProblem:
+        return False
+
+
+def record_invoice(company_id: str, invoice_id: str) -> SyncRecord:
+    """An invoice and, unless it is already in Fortnox, its customer (which goes first)."""
+    adapter = state().adapter
+    invoice = adapter.get_invoice(company_id, invoice_id) if adapter else None
+    if invoice is not None:
+        existing = session().execute(
+            select(SyncRecord.state).where(
+                SyncRecord.company_id == company_id,
+                SyncRecord.object_type == "customer",
+                SyncRecord.object_id == invoice.customer_id,
+                SyncRecord.state == RecordState.SYNCED,
+            )
+        ).first()
+        if existing is None:
+            record_push(company_id, "customer", invoice.customer_id)
+    return record_push(company_id, "invoice", invoice_id)
 
 
 def backfill(company_id: str) -> int:
@@ -122,6 +168,8 @@ def send_held(company_id: str) -> int | None:
         record.state = RecordState.PENDING
         record.database_number = conn.database_number or 0
         record.next_attempt_at = utcnow()
+    if held:
+        dispatch.remember(company_id)
     session().commit()
     return len(held)
 
@@ -160,6 +208,7 @@ def retry(company_id: str, record_id: int) -> bool:
         record.state = RecordState.PENDING
         record.attempts = 0
         record.next_attempt_at = utcnow()
+        dispatch.remember(company_id)
         session().commit()
     return True
 
@@ -171,5 +220,54 @@ def retry_all(company_id: str) -> int:
         record.state = RecordState.PENDING
         record.attempts = 0
         record.next_attempt_at = utcnow()
+    if records:
+        dispatch.remember(company_id)
     session().commit()
     return len(records)
+
+
+def link_customer(
+    company_id: str, record_id: int, customer_number: str | None, create: bool
+) -> bool | None:
+    """The owner's choice for a customer with several Fortnox matches: link one of them
+    (never overwritten), or create a new customer. None (-> 404) for another company's row
+    or a row without that choice; False for a number that is not one of the candidates."""
+    record = session().get(SyncRecord, record_id)
+    if record is None or record.company_id != company_id or record.object_type != "customer" \
+            or not record.candidates:
+        return None
+    if create:
+        record.remote_kind = "create"  # the push skips the lookup and creates ours
+        record.state = RecordState.PENDING
+    else:
+        numbers = {str(c.get("number")) for c in record.candidates}
+        if customer_number not in numbers:
+            return False
+        record.remote_id = customer_number
+        record.remote_kind = "linked"
+        record.state = RecordState.SYNCED
+        record.synced_at = utcnow()
+        release_waiting(company_id, record.database_number, record.object_id)
+    record.candidates = None
+    record.error_code = None
+    record.error_params = None
+    record.attempts = 0
+    record.next_attempt_at = utcnow()
+    dispatch.remember(company_id)
+    session().commit()
+    return True
+
+
+def release_waiting(company_id: str, database_number: int, customer_id: str) -> None:
+    """A customer reached Fortnox: invoices that waited for it are due now (caller commits)."""
+    for waiting in session().execute(
+        select(SyncRecord).where(
+            SyncRecord.company_id == company_id,
+            SyncRecord.database_number == database_number,
+            SyncRecord.object_type == "invoice",
+            SyncRecord.state == RecordState.PENDING,
+            SyncRecord.error_code == "WAITING_FOR_CUSTOMER",
+        )
+    ).scalars():
+        if (waiting.error_params or {}).get("customer_id") == customer_id:
+            waiting.next_attempt_at = utcnow()

@@ -16,10 +16,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..models import SyncRun, utcnow
+from ..models import Connection, ConnectionStatus, SyncRecord, SyncRun, utcnow
 from ..queries import session
 from ..queue import QueueUnavailable, enqueue, redis_or_none
 from ..state import state
+from . import dispatch
+from .leases import due_filter
 from .runs import IMPORT_JOB
 
 #: The job that carries each kind of run (Sync now runs the import today).
@@ -82,3 +84,31 @@ def reconcile_runs() -> int:
         db_session.commit()
         log.warning("Re-enqueued %s run %s of company %s", run.kind, run.id, run.company_id)
     return handed
+
+
+def reconcile_records() -> int:
+    """Nudge every connected company with rows that are due and not held by a live lease
+    (their job is gone, or its lease ran out). The push guard keeps it to one job per
+    company, so a sweep never floods the queue. Returns how many companies got a new job."""
+    if not state().settings.queue_is_async:
+        return 0
+    now = utcnow()
+    companies = session().execute(
+        select(Connection.company_id, Connection.database_number)
+        .where(Connection.status == ConnectionStatus.CONNECTED,
+               Connection.database_number.is_not(None))
+    ).all()
+    session().commit()
+    nudged = 0
+    for company_id, database_number in companies:
+        if database_number is None:
+            continue
+        due = session().execute(
+            select(SyncRecord.id).where(*due_filter(company_id, database_number, now)).limit(1)
+        ).first()
+        session().commit()
+        if due is not None and dispatch.nudge(company_id):
+            nudged += 1
+            log.info("Nudged the push job of company %s (due rows without a live job)",
+                     company_id)
+    return nudged

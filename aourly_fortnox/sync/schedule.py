@@ -17,7 +17,7 @@ from ..models import Connection, ConnectionStatus, SyncRun, utcnow
 from ..queries import session
 from ..queue import QueueUnavailable
 from ..state import state
-from .reconcile import reconcile_runs
+from .reconcile import reconcile_records, reconcile_runs
 from .runs import enqueue_import
 
 log = logging.getLogger("aourly_fortnox.schedule")
@@ -51,6 +51,7 @@ def run_tick() -> dict[str, int]:
                 log.warning("Keep-alive for company %s failed: %s", company_id, exc.reason)
     done["scheduled"] = schedule_syncs(now)
     done["reconciled"] = reconcile_runs()
+    done["nudged"] = reconcile_records()
     session().expire_all()
     return done
 

@@ -239,9 +239,11 @@ def log_page() -> str:
 @bp.post("/fortnox/log/<int:record_id>/retry")
 @owner_required
 def retry_one(record_id: int) -> BaseResponse:
-    """Queue one failed item again (another company's item is a 404)."""
+    """Queue one failed item again (another company's item is a 404), after fresh
+    pre-check data: a fix made in Fortnox (a new year, an account) is seen by the retry."""
     if not outbox.retry(current_company_id(), record_id):
         abort(404)
+    runs.start_run(current_company_id(), "sync")
     flash(_("Queued again."), "success")
     return redirect_to(url_for(".log_page"))
 
@@ -249,10 +251,31 @@ def retry_one(record_id: int) -> BaseResponse:
 @bp.post("/fortnox/log/retry")
 @owner_required
 def retry_all() -> BaseResponse:
-    """Queue every failed item of the company again."""
+    """Queue every failed item of the company again, after fresh pre-check data."""
     count = outbox.retry_all(current_company_id())
+    if count:
+        runs.start_run(current_company_id(), "sync")
     flash(_("%(count)s item(s) queued again.", count=count) if count
           else _("Nothing to retry."), "info")
+    return redirect_to(url_for(".log_page"))
+
+
+@bp.post("/fortnox/log/<int:record_id>/link")
+@owner_required
+def link_customer(record_id: int) -> BaseResponse:
+    """The owner's choice for a customer with several Fortnox matches: link one
+    (``customer_number``) or create a new one (``create=1``)."""
+    create = request.form.get("create") == "1"
+    number = (request.form.get("customer_number") or "").strip()
+    result = outbox.link_customer(current_company_id(), record_id, number or None, create)
+    if result is None:
+        abort(404)
+    if result is False:
+        flash(_("Choose one of the listed Fortnox customers."), "error")
+    elif create:
+        flash(_("A new customer will be created in Fortnox."), "success")
+    else:
+        flash(_("Linked to Fortnox customer %(number)s.", number=number), "success")
     return redirect_to(url_for(".log_page"))
 
 

@@ -1,0 +1,87 @@
+"""What one push job shares across rows, and the outcomes a row can end in.
+
+``push`` runs the job; ``push_customer`` and ``push_invoice`` handle one row each and use
+what is here, so neither imports the job that calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from ..fortnox.client import FortnoxClient
+from ..host import HostAdapter
+from ..mapping import AccountResolver
+from ..models import Connection, ConnectionStatus, RecordState, utcnow
+from ..queries import session
+from . import leases
+from .leases import Claim
+
+
+class StopPush(Exception):
+    """The job must end now and give its rows back (connection gone, limiter full)."""
+
+    def __init__(self, retry_after: float | None = None) -> None:
+        super().__init__("stop")
+        self.retry_after = retry_after
+
+
+class LeaseLost(Exception):
+    """Another job holds the row now: write nothing more for it."""
+
+
+class NeedsOwner(Exception):
+    """The item cannot go on without the owner: a reason code and its parameters."""
+
+    def __init__(self, code: str, candidates: list[dict[str, Any]] | None = None,
+                 **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+        self.candidates = candidates
+
+
+@dataclass
+class PushContext:
+    """What every row of one job shares: the company, its client, the pre-check data."""
+
+    company_id: str
+    database_number: int
+    installation: str
+    client: FortnoxClient
+    adapter: HostAdapter
+    lease_seconds: float
+    bookkeep: bool
+    _resolver: AccountResolver | None = field(default=None, repr=False)
+
+    @property
+    def resolver(self) -> AccountResolver:
+        """The mapping and chart, loaded once per job (no query per invoice)."""
+        if self._resolver is None:
+            self._resolver = AccountResolver(self.company_id)
+        return self._resolver
+
+    def before_write(self, claim: Claim) -> None:
+        """Right before a POST or PUT: still Connected to the same Fortnox company, and the
+        row still ours."""
+        row = session().execute(
+            select(Connection.status, Connection.database_number)
+            .where(Connection.company_id == self.company_id)
+        ).one_or_none()
+        session().commit()
+        if row is None or row.status != ConnectionStatus.CONNECTED \
+                or row.database_number != self.database_number:
+            raise StopPush()
+        if not leases.still_ours(claim, self.lease_seconds):
+            raise LeaseLost()
+
+
+def synced(claim: Claim, **values: Any) -> bool:
+    """The row reached Fortnox: clear every error; False when the lease was lost."""
+    return leases.write(
+        claim, state=RecordState.SYNCED, attempts=0, error_code=None, error_params=None,
+        error_reason=None, fortnox_code=None, fortnox_message=None, candidates=None,
+        next_attempt_at=None, synced_at=utcnow(), **values,
+    )

@@ -1,0 +1,58 @@
+"""Our references in Fortnox, pinned so exactly-once can rely on them (docs/fortnox.md,
+"Our references").
+
+``AOU:`` + 16 characters of base32 over a hash of (installation, company, kind, host id):
+fixed width, because Fortnox's search is a substring match and a fixed-width value finds only
+the object searched for; the installation id keeps two installations on one Fortnox company
+(staging and production) from adopting each other's objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..models import Installation
+from ..queries import session
+
+PREFIX = "AOU:"
+
+
+def reference(installation_id: str, company_id: str, kind: str, host_id: str) -> str:
+    """The reference of one host object (``kind``: customer, invoice, voucher)."""
+    digest = hashlib.sha256(
+        "\x00".join((installation_id, company_id, kind, host_id)).encode()
+    ).digest()
+    return PREFIX + base64.b32encode(digest).decode()[:16]
+
+
+def voucher_marker(ref: str) -> str:
+    """How a voucher carries its reference at the end of its Description."""
+    return f"[{ref}]"
+
+
+def customer_number(prefix: str, host_id: str) -> str:
+    """A stable Fortnox customer number from the host id: letters and digits only."""
+    return prefix + "".join(ch for ch in host_id if ch.isascii() and ch.isalnum()).upper()
+
+
+def installation_id() -> str:
+    """This installation's id, created on first use and stored in the plugin's tables."""
+    db_session = session()
+    found = db_session.execute(select(Installation.installation_id)).scalars().first()
+    if found is not None:
+        return found
+    made = secrets.token_hex(8)
+    try:
+        with db_session.begin_nested():
+            db_session.add(Installation(installation_id=made))
+        db_session.commit()
+    except IntegrityError:  # pragma: no cover - two processes on the very first call
+        db_session.rollback()
+    return db_session.execute(
+        select(Installation.installation_id).order_by(Installation.id)
+    ).scalars().first() or made

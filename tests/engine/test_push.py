@@ -1,0 +1,171 @@
+"""Customers and invoices reach the sandbox exactly once, customers first, linked when the
+owner already has them, and every refusal lands with its reason."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox.host import InvoiceRowData
+from aourly_fortnox.models import AccountMapping, RecordState, SyncRecord
+from aourly_fortnox.state import state
+
+from ..plugin.test_access import csrf
+from ..plugin.test_mapping import FULL, post_mapping
+from .conftest import DB, customer, fortnox, invoice, put, send, states
+
+
+def records(app: Flask) -> dict[tuple[str, str], SyncRecord]:
+    with app.app_context():
+        session = state(app).db.session
+        session.expire_all()
+        return {(r.object_type, r.object_id): r for r in session.query(SyncRecord).all()}
+
+
+def test_sending_an_invoice_puts_its_customer_then_it_in_fortnox_once(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    customers_before = len(fortnox(sandbox, "customers"))
+    put(app, customer("c1"), invoice("i1"))
+    send(app, "i1")
+    created = [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC1"]
+    assert len(created) == 1 and created[0]["Name"] == "Kund c1"
+    assert created[0]["ExternalReference"].startswith("AOU:")
+    invoices = [i for i in fortnox(sandbox, "invoices") if i["CustomerNumber"] == "AOUC1"]
+    assert len(invoices) == 1
+    assert invoices[0]["ExternalInvoiceReference2"] == "A-i1"
+    assert Decimal(str(invoices[0]["Total"])) == Decimal("2000")
+    assert states(app, "invoice", "i1") == {"i1": "synced"}
+    assert states(app, "customer", "c1") == {"c1": "synced"}
+    # Sending again creates nothing new.
+    requests_before = sandbox.stats()
+    send(app, "i1")
+    assert len(fortnox(sandbox, "customers")) == customers_before + 1
+    assert len([i for i in fortnox(sandbox, "invoices") if i["CustomerNumber"] == "AOUC1"]) == 1
+    assert requests_before == sandbox.stats()  # unchanged: not even a read
+
+
+def test_a_customer_already_in_fortnox_is_linked_however_its_number_was_written(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
+                  {"Customer": {"Name": "Bygg & Co", "OrganisationNumber": "5566778899"}})
+    owners = [c for c in fortnox(sandbox, "customers") if c["Name"] == "Bygg & Co"]
+    put(app, customer("c7", name="Bygg och Co AB", organisation_number="556677-8899"),
+        invoice("i7", customer_id="c7"))
+    count = len(fortnox(sandbox, "customers"))
+    send(app, "i7")
+    assert len(fortnox(sandbox, "customers")) == count  # linked, not created twice
+    linked = records(app)[("customer", "c7")]
+    assert (linked.remote_id, linked.remote_kind) == (owners[0]["CustomerNumber"], "linked")
+    mine = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i7"]
+    assert mine[0]["CustomerNumber"] == owners[0]["CustomerNumber"]
+    # The owner's customer is never overwritten with our data.
+    assert [c["Name"] for c in fortnox(sandbox, "customers")
+            if c["CustomerNumber"] == linked.remote_id] == ["Bygg & Co"]
+
+
+def test_a_customer_stored_with_a_dash_in_fortnox_is_linked_from_digits_only(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
+                  {"Customer": {"Name": "Måleri AB", "OrganisationNumber": "556036-0793"}})
+    put(app, customer("c8", organisation_number="5560360793"), invoice("i8", customer_id="c8"))
+    count = len(fortnox(sandbox, "customers"))
+    send(app, "i8")
+    assert len(fortnox(sandbox, "customers")) == count
+    assert records(app)[("customer", "c8")].remote_kind == "linked"
+
+
+def test_several_matches_need_the_owner_who_links_one_and_the_invoice_goes(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    for name in ("Måleri AB", "Måleri AB (gamla)"):
+        sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
+                      {"Customer": {"Name": name, "OrganisationNumber": "556036-0793"}})
+    put(app, customer("c9", organisation_number="556036-0793"), invoice("i9", customer_id="c9"))
+    count = len(fortnox(sandbox, "customers"))
+    send(app, "i9")
+    row = records(app)[("customer", "c9")]
+    assert row.state == RecordState.NEEDS_ATTENTION and row.error_code == "CUSTOMER_AMBIGUOUS"
+    assert len(row.candidates or []) == 2
+    waiting = records(app)[("invoice", "i9")]
+    assert (waiting.state, waiting.error_code) == ("pending", "WAITING_FOR_CUSTOMER")
+    log = client.get("/integrations/fortnox/log").get_data(as_text=True)
+    assert "2 customers in Fortnox have the organisation number" in log
+    assert "Link this customer" in log and "Create a new customer" in log
+    chosen = row.candidates[1]["number"]  # type: ignore[index]
+    # A number that is not one of the candidates is refused and changes nothing.
+    response = client.post(f"/integrations/fortnox/log/{row.id}/link",
+                           data={"customer_number": "999", "csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert records(app)[("customer", "c9")].state == RecordState.NEEDS_ATTENTION
+    response = client.post(f"/integrations/fortnox/log/{row.id}/link",
+                           data={"customer_number": chosen, "csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert len(fortnox(sandbox, "customers")) == count
+    assert records(app)[("customer", "c9")].remote_id == chosen
+    assert states(app, "invoice", "i9") == {"i9": "synced"}
+    mine = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i9"]
+    assert [i["CustomerNumber"] for i in mine] == [chosen]
+
+
+def test_a_broken_mapping_is_listed_with_its_reason_and_retry_sends_after_the_fix(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    with app.app_context():
+        session = state(app).db.session
+        session.query(AccountMapping).filter_by(company_id="acme", key="sales_12").delete()
+        session.commit()
+    put(app, customer("c2"),
+        invoice("i2", customer_id="c2", rows=(InvoiceRowData("Livsmedel", Decimal("1"), Decimal("100.00"), 12),)))
+    before = len(fortnox(sandbox, "invoices"))
+    send(app, "i2")
+    row = records(app)[("invoice", "i2")]
+    assert (row.state, row.error_code) == (RecordState.NEEDS_ATTENTION, "ACCOUNT_UNMAPPED"), row.error_params
+    assert len(fortnox(sandbox, "invoices")) == before  # nothing reached Fortnox
+    log = client.get("/integrations/fortnox/log").get_data(as_text=True)
+    assert "Sales 12 % is not mapped: choose an account on the mapping page." in log
+    assert post_mapping(client, FULL).status_code == 303
+    response = client.post(f"/integrations/fortnox/log/{row.id}/retry",
+                           data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert states(app, "invoice", "i2") == {"i2": "synced"}
+    assert len(fortnox(sandbox, "invoices")) == before + 1
+
+
+def test_an_edit_is_put_while_unbooked_and_needs_the_owner_once_booked(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c3"), invoice("i3", customer_id="c3"))
+    send(app, "i3")
+    document = records(app)[("invoice", "i3")].remote_id
+    put(app, invoice("i3", customer_id="c3", your_reference="Anna"))
+    send(app, "i3")
+    found = [i for i in fortnox(sandbox, "invoices") if i["DocumentNumber"] == document]
+    assert found[0]["YourReference"] == "Anna"
+    assert states(app, "invoice", "i3") == {"i3": "synced"}
+    sandbox.admin("POST", f"/_admin/companies/{DB}/invoices/{document}/bookkeep")
+    put(app, invoice("i3", customer_id="c3", your_reference="Bertil"))
+    send(app, "i3")
+    row = records(app)[("invoice", "i3")]
+    assert (row.state, row.error_code) == (RecordState.NEEDS_ATTENTION, "CHANGED_AFTER_BOOKING")
+    found = [i for i in fortnox(sandbox, "invoices") if i["DocumentNumber"] == document]
+    assert found[0]["YourReference"] == "Anna"  # Fortnox keeps the booked invoice
+    log = client.get("/integrations/fortnox/log").get_data(as_text=True)
+    assert f"Fortnox invoice {document}" in log and "Credit it in Fortnox" in log
+
+
+def test_after_disconnect_not_one_more_request_is_sent_and_sends_are_held(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    response = client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    before = sandbox.stats()
+    put(app, customer("c4"), invoice("i4", customer_id="c4"))
+    send(app, "i4")
+    assert states(app, "invoice", "i4") == {"i4": "held"}
+    assert sandbox.stats() == before
