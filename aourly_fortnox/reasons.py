@@ -90,6 +90,30 @@ TEXTS: dict[str, str] = {
         "Fortnox kept failing after %(attempts)s attempts, so automatic retries stopped. Press "
         "Retry when Fortnox works again."
     ),
+    # Pre-checks of a customer or an invoice against what Fortnox accepts (sync/payloads.py)
+    "TEXT_TOO_LONG": N_(
+        "%(label)s (“%(start)s…”) is longer than Fortnox accepts (at most %(limit)s "
+        "characters): shorten it and send again."
+    ),
+    "COUNTRY_CODE_INVALID": N_(
+        "The customer %(name)s has the country code “%(country_code)s”, which is not a two-letter "
+        "ISO country code (such as SE or DE): correct it on the customer."
+    ),
+    "CUSTOMER_NAME_MISSING": N_("The customer has no name, which Fortnox requires: add one."),
+    "VAT_TYPE_UNSUPPORTED": N_(
+        "The customer's VAT type “%(vat_type)s” is not one the plugin can send (SEVAT, "
+        "EUREVERSEDVAT or EXPORT): correct it on the customer."
+    ),
+    "VAT_RATE_UNSUPPORTED": N_(
+        "The row “%(start)s” has %(rate)s %% VAT; Fortnox only accepts 25, 12, 6 or 0 %% for "
+        "Swedish sales: correct the row's VAT rate."
+    ),
+    "INVOICE_EMPTY": N_("Invoice %(number)s has no rows: Fortnox does not accept an empty "
+                        "invoice."),
+    "AMOUNT_TOO_LARGE": N_(
+        "The amount %(amount)s is too large to send to Fortnox exactly: check the rows, or "
+        "split the invoice."
+    ),
     # Mapping warnings (they do not block saving)
     "MAPPING_RANGE": N_(
         "%(label)s is usually an account between %(low)s and %(high)s; check with your "

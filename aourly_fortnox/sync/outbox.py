@@ -15,8 +15,7 @@ from ..models import ConnectionStatus, RecordState, SyncRecord, utcnow
 from ..queries import get_connection, session
 from ..state import state
 from . import dispatch
-from .fingerprints import body_hash
-from .payloads import PayloadProblem, customer_payload
+from .payloads import PayloadProblem, body_hash, customer_payload
 from .references import customer_number, installation_id, reference
 
 

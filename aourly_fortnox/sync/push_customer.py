@@ -19,7 +19,6 @@ from ..models import SyncRecord, utcnow
 from ..queries import session
 from ..state import state
 from . import leases, payloads
-from .fingerprints import body_hash
 from .identity import normalise_org_number, search_fragment
 from .leases import Claim
 from .outbox import release_waiting
@@ -37,7 +36,7 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     number = customer_number(str(state().settings.customer_number_prefix), customer.id)
     ref = reference(ctx.installation, ctx.company_id, "customer", customer.id)
     body = payloads.customer_payload(customer, number, ref)
-    digest = body_hash(body)
+    digest = payloads.body_hash(body)
     if record.remote_id:
         if record.remote_kind == "linked" or digest == record.payload_hash:
             done(ctx, claim, record, record.remote_id, record.remote_kind or "created", digest)

@@ -26,7 +26,6 @@ from ..models import RecordState, SyncRecord, utcnow
 from ..queries import session
 from ..state import state
 from . import leases, payloads
-from .fingerprints import body_hash
 from .leases import Claim
 from .outbox import record_push
 from .push_context import NeedsOwner, PushContext, synced
@@ -57,7 +56,7 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
                 for key in sorted(payloads.account_keys(invoice, customer))}
     ref = reference(ctx.installation, ctx.company_id, "invoice", invoice.id)
     payload = payloads.invoice_payload(invoice, customer, customer_row.remote_id, ref, accounts)
-    digest = body_hash(payload.body)
+    digest = payloads.body_hash(payload.body)
     if record.remote_id:
         _update(ctx, claim, record, payload, digest)
         return
