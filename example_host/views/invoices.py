@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..fortnox_setup import fortnox
-from ..handover import notify_plugin
+from ..handover import commit_with_handover
 from ..i18n import gettext
 from ..models import VAT_RATES, Customer, Invoice, InvoiceRow, InvoiceStatus, VatType
 from ..pagination import Page, paginate
@@ -74,9 +74,9 @@ def send(invoice_id: int) -> Response:
         return redirect(target, code=303)
     invoice.status = InvoiceStatus.SENT
     invoice.sent_at = datetime.now(UTC)
-    db.session.commit()  # sent is sent: the plugin's hand-over comes after, never instead
+    # Sent and handed over in one commit; if the plugin fails, sent is still sent.
     company_id, ident = invoice.company_id, invoice.id
-    notify_plugin(lambda: fortnox.sync_invoice(company_id, ident), f"invoice {ident}")
+    commit_with_handover(lambda: fortnox.sync_invoice(company_id, ident), f"invoice {ident}")
     flash(gettext("Invoice sent."), "success")
     return redirect(target, code=303)
 
