@@ -4,11 +4,15 @@ savepoint, so the host's change stands and the person is warned."""
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
@@ -19,7 +23,17 @@ from example_host.extensions import db
 from example_host.fortnox_setup import fortnox
 from example_host.models import Customer, Invoice, InvoiceStatus, Payout, User
 
-from .conftest import HANDED, ONE_COMMIT, TAKEN_BACK, csrf_from, post, text
+from .conftest import (
+    HANDED,
+    ONE_COMMIT,
+    TAKEN_BACK,
+    close_app,
+    csrf_from,
+    login,
+    post,
+    submit,
+    text,
+)
 from .test_customers import VALID
 from .test_invoices import create_invoice
 
@@ -225,3 +239,56 @@ def test_creating_a_customer_hands_nothing_to_fortnox(
     assert called == []
     assert states(app, "customer", customer_id) == {}
 
+
+
+
+# -- the same on PostgreSQL, where savepoints are the real thing ------------------------------
+PG_ADMIN_URL = os.environ.get(
+    "AOURLY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def pg_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """A host on a fresh PostgreSQL database, closed and dropped afterwards."""
+    name = f"example_host_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    app = make_app(DATABASE_URL=PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield app
+    finally:
+        close_app(app)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["handed", "plugin-fails"])
+def test_on_postgresql_the_send_and_its_outbox_row_share_one_commit(
+    pg_app: Flask, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    if fails:
+        break_after_writing(monkeypatch, "sync_invoice")
+    client = pg_app.test_client()
+    assert login(client, "owner@acme.test").status_code == 303
+    invoice_id = create_invoice(pg_app, client, [("Konsulttimmar", "2", "950", "25")])
+    seen: list[str] = []
+    with pg_app.app_context():
+        engine = db.engine
+
+    def record(*_args: Any) -> None:
+        seen.append("commit")
+
+    event.listen(engine, "commit", record)
+    try:
+        response = submit(client, f"/invoices/{invoice_id}", f"/invoices/{invoice_id}/send")
+    finally:
+        event.remove(engine, "commit", record)
+    assert response.status_code == 303
+    assert seen == ["commit"]
+    assert invoice_status(pg_app, invoice_id) == InvoiceStatus.SENT
+    expected = {} if fails else {str(invoice_id): "held"}
+    assert states(pg_app, "invoice", invoice_id) == expected
+    assert (WARNING in text(client.get(response.location))) == fails
