@@ -14,20 +14,28 @@ from .i18n import gettext
 log = logging.getLogger("example_host")
 
 
-def notify_plugin(call: Callable[[], Any], what: str) -> bool:
-    """Run ``call`` (e.g. ``fortnox.sync_invoice(...)``); on any error log it and warn.
+def commit_with_handover(call: Callable[[], Any], what: str) -> bool:
+    """Commit the host's pending change and the plugin's outbox row together, in one commit.
 
-    The host's own change is committed before this runs, so a failure here loses nothing:
-    the person sees a warning, and the owner can sync or backfill from Integrations. The
-    plugin adds its outbox row to our session; committing it is ours to do.
+    ``call`` (e.g. ``fortnox.sync_invoice(...)``) adds the plugin's outbox row to our
+    session; it runs in a savepoint after the host's change is flushed. If it raises, only
+    the savepoint is rolled back: the host's change is still committed, the error is logged
+    and the person is warned (the company owner can sync or backfill from Integrations).
+    Either way there is exactly one commit, so a crash can never keep the change and lose the
+    intent to send it. Returns whether the plugin took it.
     """
+    # The host's own change first, outside the savepoint: its errors are its own to raise,
+    # never reported as the plugin's.
+    db.session.flush()
+    handed = True
     try:
-        call()
-        db.session.commit()
-        return True
+        with db.session.begin_nested():
+            call()
     except Exception:
         log.exception("Handing %s to the Fortnox plugin failed; the host action stands", what)
-        db.session.rollback()
+        handed = False
+    db.session.commit()
+    if not handed:
         flash(gettext("Saved, but it could not be handed to Fortnox yet. The company owner "
                       "can sync it from Integrations."), "warning")
-        return False
+    return handed

@@ -70,6 +70,9 @@ SV: dict[str, str] = {
     "Create invoice": "Skapa faktura",
     "Invoice created as a draft.": "Fakturan är skapad som utkast.",
     "Invoice sent.": "Fakturan är skickad.",
+    "Edit invoice": "Redigera faktura",
+    "Invoice saved.": "Fakturan är sparad.",
+    "Only sent invoices can be edited here.": "Endast skickade fakturor kan redigeras här.",
     "This invoice was already sent.": "Fakturan är redan skickad.",
     "New payout": "Ny utbetalning",
     "Date": "Datum",
@@ -162,4 +165,13 @@ def format_money(amount: Decimal, currency: str = "SEK") -> str:
 def format_quantity(quantity: Decimal) -> str:
     """8.000 -> 8, 1.500 -> 1.5 (1,5 in Swedish); never scientific notation."""
     text = f"{quantity.normalize():f}"
+    return text.replace(".", ",") if current_language() == "sv" else text
+
+
+def format_amount_input(amount: Decimal) -> str:
+    """An amount as someone would type it into a form: 1234.50 (1234,50 in Swedish).
+
+    No thousands separator, so what a form shows is read back as the same number.
+    """
+    text = f"{amount:.2f}"
     return text.replace(".", ",") if current_language() == "sv" else text

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..fortnox_setup import fortnox
-from ..handover import notify_plugin
+from ..handover import commit_with_handover
 from ..i18n import gettext
 from ..models import Customer, Invoice, InvoiceStatus, VatType
 from ..pagination import paginate
@@ -122,13 +122,15 @@ def edit(customer_id: int) -> Response | tuple[str, int]:
     if errors:
         return _form(customer, values, errors, 400)
     _apply(customer, values)
-    db.session.commit()
-    # A customer that reached Fortnox (with a sent invoice) goes again with its new details;
-    # one that never left Aourly goes later with its first invoice.
+    # A customer that reached Fortnox (with a sent invoice) goes again with its new details,
+    # in the same commit as the edit; one that never left Aourly goes later with its first
+    # sent invoice (so creating a customer hands nothing over either).
     if _has_sent_invoice(customer):
-        notify_plugin(
-            lambda: fortnox.sync_customer(customer.company_id, customer.id), "a customer"
-        )
+        company_id, ident = customer.company_id, customer.id
+        commit_with_handover(lambda: fortnox.sync_customer(company_id, ident),
+                             f"customer {ident}")
+    else:
+        db.session.commit()
     flash(gettext("Customer saved."), "success")
     return redirect(url_for("customers.index"), code=303)
 

@@ -1,4 +1,5 @@
-"""Invoices of the current company: list, create (draft), view, send (hands it to Fortnox)."""
+"""Invoices of the current company: list, create (draft), view, send (hands it to Fortnox),
+edit a sent one (hands it to Fortnox again)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..fortnox_setup import fortnox
-from ..handover import notify_plugin
-from ..i18n import gettext
+from ..handover import commit_with_handover
+from ..i18n import format_amount_input, format_quantity, gettext
 from ..models import VAT_RATES, Customer, Invoice, InvoiceRow, InvoiceStatus, VatType
 from ..pagination import Page, paginate
 from ..parsing import InputError, parse_date, parse_decimal, today
@@ -74,9 +75,9 @@ def send(invoice_id: int) -> Response:
         return redirect(target, code=303)
     invoice.status = InvoiceStatus.SENT
     invoice.sent_at = datetime.now(UTC)
-    db.session.commit()  # sent is sent: the plugin's hand-over comes after, never instead
+    # Sent and handed over in one commit; if the plugin fails, sent is still sent.
     company_id, ident = invoice.company_id, invoice.id
-    notify_plugin(lambda: fortnox.sync_invoice(company_id, ident), f"invoice {ident}")
+    commit_with_handover(lambda: fortnox.sync_invoice(company_id, ident), f"invoice {ident}")
     flash(gettext("Invoice sent."), "success")
     return redirect(target, code=303)
 
@@ -110,6 +111,18 @@ class InvoiceForm:
             invoice_date=day.isoformat(),
             due_date=(day + timedelta(days=PAYMENT_TERMS_DAYS)).isoformat(),
             rows=[RowInput() for _ in range(EMPTY_ROWS)],
+        )
+
+    @classmethod
+    def from_invoice(cls, invoice: Invoice) -> InvoiceForm:
+        """The stored invoice as the person would type it (no grouping: 1234.50, 1,5)."""
+        return cls(
+            customer_id=str(invoice.customer_id),
+            invoice_date=invoice.invoice_date.isoformat(),
+            due_date=invoice.due_date.isoformat(),
+            rows=[RowInput(row.description, format_quantity(row.quantity),
+                           format_amount_input(row.unit_price), str(row.vat_rate))
+                  for row in invoice.rows],
         )
 
     @classmethod
@@ -200,27 +213,38 @@ def validate(form: InvoiceForm, company_id: str) -> tuple[Customer | None, list[
     return customer, parsed
 
 
-def _render_form(form: InvoiceForm, status: int = 200) -> tuple[str, int]:
+def _render_form(form: InvoiceForm, invoice: Invoice | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    """The new-invoice form, or (with ``invoice``) the edit form of a sent invoice."""
     customers = db.session.scalars(
         select(Customer).where(Customer.company_id == current_company_id())
         .order_by(Customer.name)
     ).all()
     return render_template(
-        "invoices/new.html", form=form, customers=customers, vat_rates=VAT_RATES
+        "invoices/form.html", form=form, invoice=invoice, customers=customers,
+        vat_rates=VAT_RATES,
     ), status
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
-def new() -> Response | tuple[str, int]:
-    if request.method == "GET":
-        return _render_form(InvoiceForm.blank())
+@dataclass
+class ValidForm:
+    form: InvoiceForm
+    customer: Customer
+    rows: list[ParsedRow]
+
+
+def _posted_form(invoice: Invoice | None, invalid_status: int) -> ValidForm | tuple[str, int]:
+    """Read and check the posted invoice form (new or edit).
+
+    Returns the page to show again (one row more, or the marked errors with everything typed
+    kept), or the valid form to save.
+    """
     form = InvoiceForm.from_request(request.form)
     if request.form.get("action") == "add_row":
         # Works without JavaScript: the same form again, one empty row more.
         if len(form.rows) < MAX_ROWS:
             form.rows.append(RowInput())
-        return _render_form(form)
+        return _render_form(form, invoice)
     company_id = current_company_id()
     assert company_id is not None
     customer, rows = validate(form, company_id)
@@ -228,10 +252,66 @@ def new() -> Response | tuple[str, int]:
         flash(gettext("Please correct the fields marked below."), "error")
         if len(form.rows) < EMPTY_ROWS:
             form.rows.extend(RowInput() for _ in range(EMPTY_ROWS - len(form.rows)))
-        return _render_form(form, 400)
-    invoice = _create(company_id, customer, form, rows)
+        return _render_form(form, invoice, invalid_status)
+    return ValidForm(form, customer, rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def new() -> Response | tuple[str, int]:
+    if request.method == "GET":
+        return _render_form(InvoiceForm.blank())
+    posted = _posted_form(None, 400)  # the new form has always answered 400; edit: 422
+    if not isinstance(posted, ValidForm):
+        return posted
+    company_id = current_company_id()
+    assert company_id is not None
+    invoice = _create(company_id, posted.customer, posted.form, posted.rows)
     flash(gettext("Invoice created as a draft."), "success")
     return redirect(url_for("invoices.show", invoice_id=invoice.id), code=303)
+
+
+@bp.route("/<int:invoice_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit(invoice_id: int) -> Response | tuple[str, int]:
+    """Correct a sent invoice; saved and handed to Fortnox again in one commit."""
+    invoice = company_invoice(invoice_id)
+    target = url_for("invoices.show", invoice_id=invoice.id)
+    if not invoice.is_sent:
+        flash(gettext("Only sent invoices can be edited here."), "warning")
+        return redirect(target, code=303)
+    if request.method == "GET":
+        return _render_form(InvoiceForm.from_invoice(invoice), invoice)
+    posted = _posted_form(invoice, 422)
+    if not isinstance(posted, ValidForm):
+        return posted
+    _update(invoice, posted.customer, posted.form, posted.rows)
+    company_id, ident = invoice.company_id, invoice.id
+    commit_with_handover(lambda: fortnox.sync_invoice(company_id, ident), f"invoice {ident}")
+    flash(gettext("Invoice saved."), "success")
+    return redirect(target, code=303)
+
+
+def _update(invoice: Invoice, customer: Customer, form: InvoiceForm,
+            rows: list[ParsedRow]) -> None:
+    """Apply the form; rows are updated in place by position, extra ones removed."""
+    invoice.customer_id = customer.id
+    invoice.invoice_date = parse_date(form.invoice_date)
+    invoice.due_date = parse_date(form.due_date)
+    kept = list(invoice.rows)
+    for position, parsed in enumerate(rows):
+        if position < len(kept):
+            row = kept[position]
+        else:
+            row = InvoiceRow(position=position)
+            invoice.rows.append(row)
+        row.position = position
+        row.description = parsed.description
+        row.quantity = parsed.quantity
+        row.unit_price = parsed.unit_price
+        row.vat_rate = parsed.vat_rate
+    for row in kept[len(rows):]:
+        invoice.rows.remove(row)  # delete-orphan: the row is deleted
 
 
 def _create(company_id: str, customer: Customer, form: InvoiceForm,

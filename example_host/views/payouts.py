@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..fortnox_setup import fortnox
-from ..handover import notify_plugin
+from ..handover import commit_with_handover
 from ..i18n import gettext
 from ..models import Membership, Payout, Role, User
 from ..pagination import paginate
@@ -91,8 +91,8 @@ def new() -> Response | tuple[str, int]:
         description=values["description"],
     )
     db.session.add(payout)
-    db.session.commit()
+    db.session.flush()  # its id, for the plugin; recorded and handed over in one commit
     ident = payout.id
-    notify_plugin(lambda: fortnox.sync_voucher(company_id, ident), f"payout {ident}")
+    commit_with_handover(lambda: fortnox.sync_voucher(company_id, ident), f"payout {ident}")
     flash(gettext("Payout recorded."), "success")
     return redirect(url_for("payouts.index"), code=303)

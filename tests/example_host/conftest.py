@@ -7,6 +7,7 @@ have in front of them, then post the form.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import StrictUndefined
+from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from example_host import create_app
@@ -117,3 +119,42 @@ def as_user(client: FlaskClient) -> Callable[[str], FlaskClient]:
 
 def text(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+#: What the database connection does, in order: a commit, or a savepoint's life.
+TRANSACTION_EVENTS = ("commit", "rollback", "savepoint", "release_savepoint", "rollback_savepoint")
+#: The plugin's row went in a savepoint, then one commit for both.
+HANDED = ["savepoint", "release_savepoint", "commit"]
+#: The plugin's call raised: only its savepoint was rolled back, then one commit.
+TAKEN_BACK = ["savepoint", "rollback_savepoint", "commit"]
+ONE_COMMIT = ["commit"]
+
+
+@pytest.fixture
+def transactions(app: Flask) -> Iterator[list[str]]:
+    """The transaction events of this app's engine in this thread (the test client runs the
+    request here; an embedded worker thread, if any, is not counted). A "commit" is a real
+    COMMIT; releasing a savepoint is not one."""
+    seen: list[str] = []
+    here = threading.get_ident()
+    listeners: list[tuple[str, Callable[..., None]]] = []
+    with app.app_context():
+        engine = db.engine
+    for name in TRANSACTION_EVENTS:
+        def record(*_args: Any, _name: str = name) -> None:
+            if threading.get_ident() == here:
+                seen.append(_name)
+
+        event.listen(engine, name, record)
+        listeners.append((name, record))
+    yield seen
+    for name, record in listeners:
+        event.remove(engine, name, record)
+
+
+def post(client: FlaskClient, page: str, action: str, transactions: list[str],
+         data: dict[str, Any] | None = None) -> TestResponse:
+    """Post a form taken from ``page``; ``transactions`` then holds only the post's."""
+    token = csrf_from(client.get(page))
+    transactions.clear()
+    return client.post(action, data={"csrf_token": token, **(data or {})})
