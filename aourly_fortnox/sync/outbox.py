@@ -51,10 +51,10 @@ def record_push(
     if record.state == RecordState.SYNCED and record.remote_id is not None \
             and object_type == "customer" and _customer_unchanged(company_id, record):
         pass  # a linked customer is never overwritten; unchanged data is a no-op
-    elif disconnected and (record.state != RecordState.SYNCED or record.remote_id is None):
+    elif disconnected:
         record.state = RecordState.HELD
         record.next_attempt_at = utcnow()
-    elif not disconnected:
+    else:
         # New, failed, or synced and maybe edited: the push job compares and decides.
         record.state = RecordState.PENDING
         record.attempts = 0

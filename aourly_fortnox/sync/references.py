@@ -13,11 +13,12 @@ import base64
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..models import Installation
+from ..models import Installation, utcnow
 from ..queries import session
+from ..state import state
 
 PREFIX = "AOU:"
 
@@ -41,18 +42,29 @@ def customer_number(prefix: str, host_id: str) -> str:
 
 
 def installation_id() -> str:
-    """This installation's id, created on first use and stored in the plugin's tables."""
-    db_session = session()
-    found = db_session.execute(select(Installation.installation_id)).scalars().first()
-    if found is not None:
-        return found
-    made = secrets.token_hex(8)
+    """This installation's id: made by migration 0004, read once per app and kept.
+
+    Never commits the caller's session (it may be the host's, mid-transaction): a database
+    made without the migration gets its id in a short transaction of its own."""
+    cache = state().cache
+    if "installation_id" not in cache:
+        found = session().execute(
+            select(Installation.installation_id).order_by(Installation.id)
+        ).scalars().first()
+        cache["installation_id"] = found or _create()
+    return str(cache["installation_id"])
+
+
+def _create() -> str:
+    engine = state().db.engine
     try:
-        with db_session.begin_nested():
-            db_session.add(Installation(installation_id=made))
-        db_session.commit()
-    except IntegrityError:  # pragma: no cover - two processes on the very first call
-        db_session.rollback()
-    return db_session.execute(
-        select(Installation.installation_id).order_by(Installation.id)
-    ).scalars().first() or made
+        with engine.begin() as conn:
+            conn.execute(insert(Installation).values(installation_id=secrets.token_hex(8),
+                                                     created_at=utcnow()))
+    except IntegrityError:  # pragma: no cover - another process made it first
+        pass
+    with engine.connect() as conn:
+        made = conn.execute(
+            select(Installation.installation_id).order_by(Installation.id)
+        ).scalars().first()
+    return str(made)

@@ -319,6 +319,7 @@ def test_expired_authorization_shows_a_warning_and_reconnect_restores(
     login(client)
     assert connect(client).status_code == 303
     sandbox.admin("POST", "/_admin/expire-tokens", json={"refresh": True})
+    host_invoice(app, "1")
     with app.app_context():
         state(app).ext.sync_invoice("acme", 1)  # queued work must wait, not be dropped
         state(app).db.session.commit()  # the host commits the outbox row with its change
@@ -328,10 +329,14 @@ def test_expired_authorization_shows_a_warning_and_reconnect_restores(
     card = response.get_data(as_text=True)
     assert "Expired" in card and "Reconnect" in card
     assert expired == ["acme"]
-    with app.app_context():
-        assert state(app).db.session.query(SyncRecord).one().state == "pending"
+    assert invoice_state(app, "1") == "pending"
     assert connect(client).status_code == 303
     assert "Connected" in client.get("/integrations/fortnox/status").get_data(as_text=True)
+    # Nothing was lost: after Reconnect the waiting invoice went by itself.
+    assert invoice_state(app, "1") == "synced"
+    assert [i["ExternalInvoiceReference2"] for i in sandbox.admin(
+        "GET", f"/_admin/companies/{companies(sandbox)[0]['DatabaseNumber']}/invoices")
+        if i["ExternalInvoiceReference2"] == "A-1"] == ["A-1"]
 
 
 def test_expired_access_token_is_refreshed_transparently(
@@ -508,23 +513,50 @@ def test_items_held_while_disconnected_go_when_the_owner_says_so(
     login(client)
     assert connect(client).status_code == 303
     client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
+    host_invoice(app, "41")
     with app.app_context():
         state(app).ext.sync_invoice("acme", 41)
         state(app).db.session.commit()
-    assert "1 item(s) are held" in client.get("/integrations/").get_data(as_text=True)
+    # The invoice and its customer (which goes first) are both held.
+    assert "2 item(s) are held" in client.get("/integrations/").get_data(as_text=True)
     refused = client.post("/integrations/fortnox/held/send", data={"csrf_token": csrf(client)})
     assert refused.status_code == 303
-    with app.app_context():
-        assert state(app).db.session.query(SyncRecord).one().state == "held"  # still held
+    assert invoice_state(app, "41") == "held"  # still held
     assert connect(client).status_code == 303
+    assert invoice_state(app, "41") == "held"  # a reconnect alone sends nothing held
     card = client.get("/integrations/fortnox/status").get_data(as_text=True)
-    assert "Send 1 held items" in card
+    assert "held items" in card
     response = client.post("/integrations/fortnox/held/send", data={"csrf_token": csrf(client)},
                            headers={"HX-Request": "true"})
-    assert response.status_code == 200 and "1 held item(s) will be sent." in response.get_data(
+    assert response.status_code == 200 and "2 held item(s) will be sent." in response.get_data(
         as_text=True
     )
     with app.app_context():
-        record = state(app).db.session.query(SyncRecord).one()
-        assert record.state == "pending"
+        record = state(app).db.session.query(SyncRecord).filter_by(object_type="invoice").one()
+        assert record.state == "synced"  # sent as soon as the owner said so
         assert record.database_number == companies(sandbox)[0]["DatabaseNumber"]
+
+
+def host_invoice(app: Flask, ident: str) -> None:
+    """The host has this invoice and its customer (the adapter returns them)."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from aourly_fortnox.host import CustomerData, InvoiceData, InvoiceRowData
+
+    adapter = state(app).adapter
+    adapter.customers[("acme", "c" + ident)] = CustomerData(  # type: ignore[union-attr]
+        id="c" + ident, name=f"Kund {ident}")
+    adapter.invoices[("acme", ident)] = InvoiceData(  # type: ignore[union-attr]
+        id=ident, number=f"A-{ident}", customer_id="c" + ident, invoice_date=date.today(),
+        due_date=date.today() + timedelta(days=30),
+        rows=(InvoiceRowData("Arbete", Decimal("1"), Decimal("100.00"), 25),),
+    )
+
+
+def invoice_state(app: Flask, ident: str) -> str:
+    with app.app_context():
+        session = state(app).db.session
+        session.expire_all()
+        return str(session.query(SyncRecord).filter_by(object_type="invoice",
+                                                       object_id=ident).one().state)

@@ -8,6 +8,9 @@ Create Date: 2026-11-29 18:30:00
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,7 +23,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    installation = op.create_table(
         'fortnox_installation',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('installation_id', sa.String(length=32), nullable=False),
@@ -28,6 +31,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_fortnox_installation')),
         sa.UniqueConstraint('installation_id', name=op.f('uq_fortnox_installation_installation_id')),
     )
+    # Made once, here: part of every reference this installation puts in Fortnox.
+    op.bulk_insert(installation, [
+        {'installation_id': secrets.token_hex(8), 'created_at': datetime.now(UTC)},
+    ])
     with op.batch_alter_table('fortnox_sync_record', schema=None) as batch_op:
         batch_op.add_column(sa.Column('remote_kind', sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column('error_params', sa.JSON(), nullable=True))
