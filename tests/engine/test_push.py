@@ -169,3 +169,40 @@ def test_after_disconnect_not_one_more_request_is_sent_and_sends_are_held(
     send(app, "i4")
     assert states(app, "invoice", "i4") == {"i4": "held"}
     assert sandbox.stats() == before
+
+
+def test_our_customer_is_updated_only_when_its_data_changed(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c11"), invoice("i11", customer_id="c11"))
+    send(app, "i11")
+    before = sandbox.stats()
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c11")  # nothing changed: a no-op
+        state(app).db.session.commit()
+    assert states(app, "customer", "c11") == {"c11": "synced"}
+    assert sandbox.stats() == before
+    put(app, customer("c11", name="Kund elva AB", city="Solna"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c11")
+        state(app).db.session.commit()
+    found = [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC11"]
+    assert [(c["Name"], c["City"]) for c in found] == [("Kund elva AB", "Solna")]
+    assert states(app, "customer", "c11") == {"c11": "synced"}
+
+
+def test_a_customer_deleted_in_fortnox_is_listed_and_never_recreated_silently(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c12"), invoice("i12", customer_id="c12"))
+    send(app, "i12")
+    sandbox.admin("DELETE", f"/_admin/companies/{DB}/customers/AOUC12")
+    put(app, invoice("i13", customer_id="c12"))
+    send(app, "i13")
+    gone = records(app)[("customer", "c12")]
+    assert (gone.state, gone.error_code) == (RecordState.NEEDS_ATTENTION, "CUSTOMER_GONE")
+    assert records(app)[("invoice", "i13")].error_code == "CUSTOMER_GONE"
+    assert not [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC12"]
+    assert not [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i13"]
+    log = client.get("/integrations/fortnox/log").get_data(as_text=True)
+    assert "was deleted in Fortnox" in log
