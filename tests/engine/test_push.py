@@ -203,6 +203,7 @@ def test_a_customer_deleted_in_fortnox_is_listed_and_never_recreated_silently(
     assert (gone.state, gone.error_code) == (RecordState.NEEDS_ATTENTION, "CUSTOMER_GONE")
     assert records(app)[("invoice", "i13")].error_code == "CUSTOMER_GONE"
     assert not [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC12"]
-    assert not [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i13"]
+    assert not [i for i in fortnox(sandbox, "invoices")
+                if i["ExternalInvoiceReference2"] == "A-i13"]
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "was deleted in Fortnox" in log
