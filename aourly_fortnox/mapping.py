@@ -25,7 +25,7 @@ from .i18n import N_, ngettext
 from .i18n import gettext as _
 from .models import Account, AccountMapping, FinancialYear, PredefinedAccount, utcnow
 from .queries import get_connection, session
-from .reasons import Reason
+from .reasons import Problem, Reason
 from .state import state
 
 
@@ -494,19 +494,8 @@ def store_health(company_id: str, view: MappingView) -> MappingHealth:
     return health
 
 
-class MappingProblem(Exception):
-    """Why an item cannot be pushed because of the mapping: a reason code and its parameters
-    (stored as they are; ``reason`` words them in the current language)."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
-
-    @property
-    def reason(self) -> str:
-        """The owner's sentence for the stored code, in the current language."""
-        return str(Reason(self.code, self.params))
+class MappingProblem(Problem):
+    """The item cannot be pushed because of the mapping or the imported chart."""
 
 
 class AccountResolver:

@@ -163,3 +163,18 @@ class Reason:
     def __str__(self) -> str:
         """Words the code when shown, so a template prints a Reason in the owner's language."""
         return reason_text(self.code, self.params)
+
+
+class Problem(Exception):
+    """Why an item cannot go on until someone acts: a reason code and its parameters, stored
+    as they are (``reason`` words them in the current language)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def reason(self) -> str:
+        """The owner's sentence for the code, in the current language."""
+        return str(Reason(self.code, self.params))

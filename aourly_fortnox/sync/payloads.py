@@ -43,7 +43,7 @@ from typing import Any
 
 from ..host import CustomerData, InvoiceData, InvoiceRowData
 from ..i18n import N_
-from ..reasons import Reason
+from ..reasons import Problem
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
@@ -89,19 +89,8 @@ COUNTRY_CODES = frozenset(
 )
 
 
-class PayloadProblem(Exception):
-    """Why an item cannot be sent as it is: a reason code and its parameters, stored as they
-    are (``reason`` words them in the current language), so the owner learns what to fix."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
-
-    @property
-    def reason(self) -> str:
-        """The owner's sentence for the code, in the current language."""
-        return str(Reason(self.code, self.params))
+class PayloadProblem(Problem):
+    """Fortnox would refuse the item as it is (a pre-check): the owner learns what to fix."""
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,12 @@ from typing import Any
 
 from ..connection.clients import client_for
 from ..fortnox.errors import AuthorizationExpired, FortnoxError, RateLimited, TransientError
-from ..mapping import MappingProblem
 from ..models import ConnectionStatus, RecordState, SyncRecord, utcnow
 from ..queries import get_connection, session
+from ..reasons import Problem
 from ..state import state
 from . import dispatch, leases, push_customer, push_invoice
 from .leases import Claim
-from .payloads import PayloadProblem
 from .push_context import LeaseLost, NeedsOwner, PushContext, StopPush
 from .references import installation_id
 from .retries import next_attempt
@@ -95,12 +94,12 @@ def push_one(ctx: PushContext, claim: Claim) -> None:
             push_invoice.push(ctx, claim, record)
     except LeaseLost:
         session().rollback()
-    except (MappingProblem, PayloadProblem) as problem:
-        session().rollback()
-        needs_owner(claim, problem.code, problem.params)
     except NeedsOwner as problem:
         session().rollback()
         needs_owner(claim, problem.code, problem.params, candidates=problem.candidates)
+    except Problem as problem:  # a pre-check: the mapping, or what Fortnox would refuse
+        session().rollback()
+        needs_owner(claim, problem.code, problem.params)
     except RateLimited as limited:
         session().rollback()
         if limited.status is None:  # our own limiter: the window is full, come back later

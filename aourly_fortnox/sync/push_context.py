@@ -16,6 +16,7 @@ from ..host import HostAdapter
 from ..mapping import AccountResolver
 from ..models import Connection, ConnectionStatus, RecordState, utcnow
 from ..queries import session
+from ..reasons import Problem
 from . import leases
 from .leases import Claim
 
@@ -32,14 +33,13 @@ class LeaseLost(Exception):
     """Another job holds the row now: write nothing more for it."""
 
 
-class NeedsOwner(Exception):
-    """The item cannot go on without the owner: a reason code and its parameters."""
+class NeedsOwner(Problem):
+    """Fortnox's answer leaves a choice or a fix to the owner (several matching customers, a
+    deleted customer, an invoice already booked)."""
 
     def __init__(self, code: str, candidates: list[dict[str, Any]] | None = None,
                  **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+        super().__init__(code, **params)
         self.candidates = candidates
 
 

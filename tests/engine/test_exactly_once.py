@@ -29,6 +29,15 @@ def row(app: Flask, object_type: str, object_id: str) -> SyncRecord:
         return found
 
 
+def job_context(app: Flask) -> push.PushContext:
+    """What a push job of acme would hold (inside an app context)."""
+    return push.PushContext(
+        company_id="acme", database_number=DB, installation=installation_id(),
+        client=client_for("acme"), adapter=state(app).adapter,  # type: ignore[arg-type]
+        lease_seconds=60, bookkeep=False,
+    )
+
+
 def mine(sandbox: Any, number: str) -> list[dict[str, Any]]:
     return [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == number]
 
@@ -68,12 +77,7 @@ def test_a_job_that_lost_its_lease_sends_and_writes_nothing(
             {"lease_token": "another-job"})
         session.commit()
         before = sandbox.stats()
-        ctx = push.PushContext(
-            company_id="acme", database_number=DB, installation=installation_id(),
-            client=client_for("acme"),
-            adapter=state(app).adapter, lease_seconds=60, bookkeep=False,  # type: ignore[arg-type]
-        )
-        push.push_one(ctx, claim)
+        push.push_one(job_context(app), claim)
     stale = row(app, "customer", "c6")
     assert (stale.state, stale.remote_id, stale.lease_token) == ("pending", None, "another-job")
     assert not [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC6"]
@@ -130,12 +134,7 @@ def test_a_job_that_lost_its_lease_does_not_update_a_customer_either(
             {"lease_token": "another-job"})
         session.commit()
         before = sandbox.stats()
-        ctx = push.PushContext(
-            company_id="acme", database_number=DB, installation=installation_id(),
-            client=client_for("acme"), adapter=state(app).adapter,  # type: ignore[arg-type]
-            lease_seconds=60, bookkeep=False,
-        )
-        push.push_one(ctx, claim)
+        push.push_one(job_context(app), claim)
     assert [c["Name"] for c in fortnox(sandbox, "customers")
             if c["CustomerNumber"] == "AOUC8"] == ["Kund c8"]  # no PUT reached Fortnox
     assert {k: v["requests"] for k, v in sandbox.stats().items()} == {
