@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from .. import signals
 from ..connection.clients import client_for, read_company
 from ..fortnox.client import FortnoxClient
-from ..fortnox.errors import AuthorizationExpired, FortnoxError
+from ..fortnox.errors import AuthorizationExpired, FortnoxError, RateLimited, TransientError
 from ..mapping import prefill_suggestions
 from ..models import (
     Account,
@@ -29,8 +29,11 @@ from ..models import (
     utcnow,
 )
 from ..queries import get_connection, session
-from ..state import current_app_object
+from ..queue import QueueUnavailable, enqueue
+from ..state import current_app_object, state
 from . import dispatch
+from .retries import backoff_seconds
+from .runs import IMPORT_JOB
 
 log = logging.getLogger("aourly_fortnox.importer")
 
@@ -85,6 +88,12 @@ def run_import(company_id: str, run_id: int) -> None:
     except AuthorizationExpired:
         db_session.rollback()
         _finish(db_session.get(SyncRun, run_id), "failed", "AUTH_EXPIRED")
+    except (TransientError, RateLimited) as exc:
+        db_session.rollback()
+        log.warning("Import for company %s failed for now: %s", company_id, exc.reason)
+        if not _retry_later(db_session.get(SyncRun, run_id)):
+            _finish(db_session.get(SyncRun, run_id), "failed", "FORTNOX_FAILED",
+                    {"why": exc.reason})
     except FortnoxError as exc:
         db_session.rollback()
         log.warning("Import for company %s failed: %s", company_id, exc.reason)
@@ -96,6 +105,26 @@ def run_import(company_id: str, run_id: int) -> None:
         log.exception("Import for company %s failed unexpectedly", company_id)
         _finish(db_session.get(SyncRun, run_id), "failed", "UNEXPECTED")
         raise
+
+
+def _retry_later(run: SyncRun | None) -> bool:
+    """A transient failure (network, 5xx, 429): the run goes again by itself after a backoff,
+    like a pushed item, until the attempts run out. False when it should fail instead."""
+    settings = state().settings
+    if run is None or not settings.queue_is_async:
+        return False  # inline (tests, scripts): the caller sees the failure at once
+    attempts = int((run.message_params or {}).get("attempts", 0)) + 1
+    if attempts >= int(settings.max_attempts):
+        return False
+    delay = backoff_seconds(attempts, float(settings.backoff_base), float(settings.backoff_cap))
+    run.state, run.message, run.message_params = "queued", "RETRYING", {"attempts": attempts}
+    session().commit()
+    try:
+        run.job_id = enqueue(IMPORT_JOB, run.company_id, run.id, delay=delay)
+    except QueueUnavailable:
+        return False
+    session().commit()
+    return True
 
 
 def _finish(
