@@ -207,3 +207,21 @@ def test_a_customer_deleted_in_fortnox_is_listed_and_never_recreated_silently(
                 if i["ExternalInvoiceReference2"] == "A-i13"]
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "was deleted in Fortnox" in log
+
+
+def test_an_invoice_is_bookkept_after_create_when_the_owner_chose_it(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    assert post_mapping(client, {**FULL, "bookkeep_invoices": "on"}).status_code == 303
+    put(app, customer("c14"), invoice("i14", customer_id="c14"))
+    send(app, "i14")
+    (found,) = [i for i in fortnox(sandbox, "invoices")
+                if i["ExternalInvoiceReference2"] == "A-i14"]
+    assert found["Booked"] is True
+    assert states(app, "invoice", "i14") == {"i14": "synced"}
+    put(app, customer("c15"), invoice("i15", customer_id="c15"))
+    assert post_mapping(client, FULL).status_code == 303  # the choice taken back
+    send(app, "i15")
+    (left,) = [i for i in fortnox(sandbox, "invoices")
+               if i["ExternalInvoiceReference2"] == "A-i15"]
+    assert left["Booked"] is False
