@@ -4,7 +4,6 @@ the chart, and a mapping save must read the chart once."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 

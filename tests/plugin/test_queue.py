@@ -24,15 +24,34 @@ from .host import TOKEN_KEY
 ROOT = Path(__file__).resolve().parents[2]
 
 
+pytestmark = pytest.mark.redis
+
+
+def forget_queues(r: redis.Redis, names: tuple[str, ...]) -> None:
+    """Delete every key RQ made for these queues (registries, their jobs and results) and
+    only those: the Redis server is shared, so never FLUSHALL."""
+    for name in names:
+        keys = [key.decode() for key in r.scan_iter(match=f"rq:*:{name}")]
+        for key in keys:
+            if r.type(key) == b"zset":  # a registry: the ids of the jobs it still lists
+                for job_id in r.zrange(key, 0, -1):
+                    job = job_id.decode().split(":", 1)[0]
+                    r.delete(f"rq:job:{job}", f"rq:results:{job}")
+        if keys:
+            r.delete(*keys)
+        r.srem("rq:queues", f"rq:queue:{name}")
+
+
 @pytest.fixture
 def queue_names() -> Any:
     suffix = uuid.uuid4().hex[:8]
     names = (f"test_fortnox_{suffix}", f"test_fortnox_backfill_{suffix}")
     yield names
     r = redis.Redis.from_url(REDIS_URL)
-    for name in names:
-        r.delete(f"rq:queue:{name}")
+    forget_queues(r, names)
+    leftovers = [key for name in names for key in r.scan_iter(match=f"rq:*:{name}")]
     r.close()
+    assert leftovers == [], leftovers
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
