@@ -1,0 +1,155 @@
+"""Mapping rules at their edges: the expected range on both sides, the locked period's last
+day, the financial year's first and last day. An accountant notices each of these."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox import mapping
+from aourly_fortnox.mapping import (
+    BUILTIN_KEYS,
+    AccountResolver,
+    Chart,
+    ChartAccount,
+    ChartYear,
+    MappingProblem,
+    check_value,
+)
+from aourly_fortnox.queries import get_connection
+from aourly_fortnox.state import state
+
+from .charts import install_chart
+from .conftest import login
+from .test_mapping import FULL, post_mapping, stored
+
+THIS_YEAR = date.today().year
+BANK = next(spec for spec in BUILTIN_KEYS if spec.key == "bank")  # usually 1900-1999
+
+
+def chart_with(*numbers: int, vat: str | None = None, active: bool = True) -> Chart:
+    year = ChartYear(2, date(THIS_YEAR, 1, 1), date(THIS_YEAR, 12, 31))
+    accounts = {n: ChartAccount(n, f"Konto {n}", active, vat) for n in numbers}
+    return Chart(1001, [year], year, {2: accounts}, {})
+
+
+def range_warnings(number: int) -> list[str]:
+    result = check_value(BANK, str(number), chart_with(number))
+    assert result.errors == []
+    return [w.code for w in result.warnings]
+
+
+@pytest.mark.parametrize("number", [1800, 1899, 2000, 2440])
+def test_bank_outside_its_range_on_either_side_is_a_warning(number: int) -> None:
+    assert range_warnings(number) == ["MAPPING_RANGE"]
+
+
+@pytest.mark.parametrize("number", [1900, 1930, 1999])
+def test_bank_inside_its_range_including_both_ends_has_no_warning(number: int) -> None:
+    assert range_warnings(number) == []
+
+
+def test_an_account_below_the_range_warns_on_the_page_but_saves(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    response = post_mapping(client, {**FULL, "bank": "1510"})  # receivables, not a bank
+    assert response.status_code == 303
+    assert stored(app)["bank"] == (1510, True)
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert "Bank is usually an account between 1900 and 1999" in page
+
+
+def test_the_range_warning_reaches_the_card(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    assert post_mapping(client, {**FULL, "bank": "1510"}).status_code == 303
+    card = client.get("/integrations/fortnox/status").get_data(as_text=True)
+    assert "Bank is usually an account between 1900 and 1999" in card
+
+
+@pytest.mark.parametrize("raw", ["193", "19300", "19a0", " 1930x"])
+def test_not_four_digits_is_an_error(raw: str) -> None:
+    result = check_value(BANK, raw, chart_with(1930))
+    assert result.errors and "is not an account number" in result.errors[0]
+
+
+def test_no_current_year_is_an_error_not_a_crash() -> None:
+    chart = Chart(1001, [], None, {}, {})
+    result = check_value(BANK, "1930", chart)
+    assert result.errors and "No imported financial year covers today" in result.errors[0]
+
+
+def test_blank_is_not_mapped_and_not_an_error() -> None:
+    result = check_value(BANK, "  ", chart_with(1930))
+    assert (result.value, result.errors, result.warnings) == ("", [], [])
+
+
+# -- the locked period and the financial years -------------------------------------------------
+def resolver_with_lock(app: Flask, locked_through: date | None) -> AccountResolver:
+    install_chart()
+    mapping.prefill_suggestions("acme")
+    conn = get_connection("acme")
+    assert conn is not None
+    conn.locked_through = locked_through
+    state(app).db.session.commit()
+    return AccountResolver("acme")
+
+
+def problem_on(resolver: AccountResolver, day: date) -> str | None:
+    try:
+        resolver.check_date(day)
+    except MappingProblem as problem:
+        return problem.code
+    return None
+
+
+def test_the_last_day_of_the_locked_period_is_locked(app: Flask) -> None:
+    last = date(THIS_YEAR, 3, 31)
+    with app.app_context():
+        resolver = resolver_with_lock(app, last)
+        assert problem_on(resolver, last) == "PERIOD_LOCKED"
+        assert problem_on(resolver, last - timedelta(days=1)) == "PERIOD_LOCKED"
+        assert problem_on(resolver, date(THIS_YEAR, 1, 1)) == "PERIOD_LOCKED"
+        assert problem_on(resolver, last + timedelta(days=1)) is None
+        with pytest.raises(MappingProblem) as problem:
+            resolver.account("sales_25", last)
+        assert problem.value.code == "PERIOD_LOCKED"
+        assert problem.value.params == {"date": last.isoformat(), "locked": last.isoformat()}
+        assert resolver.account("sales_25", last + timedelta(days=1)) == 3001
+
+
+def test_without_a_locked_period_every_day_of_a_year_is_open(app: Flask) -> None:
+    with app.app_context():
+        resolver = resolver_with_lock(app, None)
+        for day in (date(THIS_YEAR - 1, 1, 1), date(THIS_YEAR, 1, 1), date(THIS_YEAR, 12, 31)):
+            assert problem_on(resolver, day) is None, day
+
+
+def test_a_day_outside_every_financial_year_names_the_missing_year(app: Flask) -> None:
+    with app.app_context():
+        resolver = resolver_with_lock(app, None)
+        for day in (date(THIS_YEAR - 2, 12, 31), date(THIS_YEAR + 1, 1, 1)):
+            assert problem_on(resolver, day) == "FINANCIAL_YEAR_MISSING", day
+        with pytest.raises(MappingProblem) as problem:
+            resolver.account("bank", date(THIS_YEAR + 1, 1, 1))
+        assert problem.value.params == {"date": f"{THIS_YEAR + 1}-01-01"}
+
+
+def test_the_account_is_checked_in_the_year_of_the_booking(app: Flask) -> None:
+    with app.app_context():
+        install_chart(missing={1: {3004}})
+        mapping.prefill_suggestions("acme")
+        resolver = AccountResolver("acme")
+        assert resolver.account("sales_0", date(THIS_YEAR, 6, 1)) == 3004
+        with pytest.raises(MappingProblem) as problem:
+            resolver.account("sales_0", date(THIS_YEAR - 1, 12, 31))
+    assert problem.value.code == "ACCOUNT_MISSING"
+    assert problem.value.params["number"] == 3004
+    assert problem.value.params["year"] == f"{THIS_YEAR - 1}-01-01 – {THIS_YEAR - 1}-12-31"
