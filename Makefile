@@ -42,6 +42,7 @@ services:
 ## Benchmarks at Fortnox's real limit (about 20 minutes; not part of `make test`).
 bench: $(STAMP) services
 	$(PY) -m bench.limiter --seconds 30
+	$(PY) -m bench.fakeredis_limiter --rounds 10 --redis-url $${AOURLY_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
