@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from werkzeug.test import TestResponse
 
 from example_host import create_app
 from example_host.extensions import db
+
+from ..dbstate import unchanged
 
 TOKEN_KEY = Fernet.generate_key().decode()
 
@@ -117,3 +120,12 @@ def as_user(client: FlaskClient) -> Callable[[str], FlaskClient]:
 
 def text(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+@contextmanager
+def unchanged_db(app: Flask) -> Iterator[None]:
+    """Assert that the block (a refused request) changed no row of the host's database."""
+    with app.app_context():
+        engine = db.engine
+    with unchanged(engine):
+        yield
