@@ -8,6 +8,7 @@ Redis limiter run against the real server in test_client_ratelimit.py.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -128,3 +129,22 @@ def test_waiting_longer_than_max_wait_gives_up_without_sleeping(clock: Clock) ->
     assert clock.slept == []
     assert info.value.retry_after == pytest.approx(10.0)
     assert info.value.status is None
+
+
+def test_a_pause_right_after_the_clock_starts_ends_on_time(clock: Clock) -> None:
+    clock.now = 0.0  # a monotonic clock may start near zero (a fresh boot)
+    limiter = LocalRateLimiter(5, 5.0, max_wait=0.0)
+    limiter.note_429("t", 0.5)
+    clock.advance(0.5)
+    limiter.acquire("t")
+
+
+def test_a_429_is_logged_with_the_tenant_and_the_pause(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = LocalRateLimiter(5, 5.0)
+    with caplog.at_level(logging.WARNING, logger="aourly_fortnox.ratelimit"):
+        limiter.note_429("client/1001", 2.0)
+        limiter.note_429("client/1002")
+    assert caplog.messages == ["Fortnox answered 429 for client/1001; pausing 2.0 s",
+                               "Fortnox answered 429 for client/1002; pausing 5.0 s"]

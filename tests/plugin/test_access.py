@@ -263,3 +263,43 @@ def test_health_has_no_secrets(client: FlaskClient) -> None:
     data = client.get("/integrations/fortnox/health").get_json()
     assert data["status"] == "not_connected"
     assert "test-secret-value" not in str(data)
+
+
+# -- anonymous htmx requests: back to the login page, then back to where the person was -------
+def test_htmx_login_redirect_returns_to_the_page_the_person_was_on(client: FlaskClient) -> None:
+    page = "http://localhost/integrations/fortnox/mapping"
+    response = client.get("/integrations/fortnox/status",
+                          headers={"HX-Request": "true", "Referer": page})
+    assert response.status_code == 401
+    assert response.get_data(as_text=True) == "Please log in."
+    assert response.headers["HX-Redirect"] == "/login?next=%2Fintegrations%2Ffortnox%2Fmapping"
+
+
+def test_htmx_login_redirect_never_returns_to_another_site(client: FlaskClient) -> None:
+    for referrer in ("https://evil.example/integrations/", None):
+        headers = {"HX-Request": "true"}
+        if referrer:
+            headers["Referer"] = referrer
+        response = client.get("/integrations/fortnox/status", headers=headers)
+        assert response.status_code == 401
+        # The partial's own URL instead of a foreign (or missing) referrer.
+        assert response.headers["HX-Redirect"] == (
+            "/login?next=%2Fintegrations%2Ffortnox%2Fstatus"
+        ), referrer
+
+
+def test_a_boosted_navigation_is_a_normal_page_load(client: FlaskClient) -> None:
+    response = client.get("/integrations/", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_without_a_login_view_htmx_goes_to_the_site_root_and_a_browser_gets_401() -> None:
+    from .host import create_host
+
+    app, _, _ = create_host()
+    app.login_manager.login_view = None  # type: ignore[attr-defined]
+    client = app.test_client()
+    response = client.get("/integrations/", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/"
+    assert client.get("/integrations/").status_code == 401
+

@@ -7,6 +7,7 @@ is what prevents it, so it is tested here on the real tables, not on a stand-in.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -205,3 +206,18 @@ def test_nothing_to_load_or_replace_when_not_connected(app: Flask) -> None:
         )
         db.session.commit()
         assert DatabaseTokenStore("acme").load() is None
+
+
+def test_a_refused_token_expires_the_connection_with_words_for_the_owner_and_a_log_line(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="aourly_fortnox.connection"), app.app_context():
+        DatabaseTokenStore("acme").mark_expired("refresh-0")  # Fortnox said invalid_grant
+    row = stored(app)
+    assert row["status"] == ConnectionStatus.EXPIRED
+    assert row["expired_reason"] == (
+        "Fortnox no longer accepts Aourly's authorization (it was revoked, used elsewhere or "
+        "ran out)."
+    )
+    assert caplog.messages == ["Fortnox connection of company acme expired"]
+    assert "refresh-0" not in caplog.text
