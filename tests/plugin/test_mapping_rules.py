@@ -153,3 +153,87 @@ def test_the_account_is_checked_in_the_year_of_the_booking(app: Flask) -> None:
     assert problem.value.code == "ACCOUNT_MISSING"
     assert problem.value.params["number"] == 3004
     assert problem.value.params["year"] == f"{THIS_YEAR - 1}-01-01 – {THIS_YEAR - 1}-12-31"
+
+
+# -- inline validation, saving, and the sync engine's resolver without a connection ------------
+def test_inline_validation_checks_the_field_it_was_asked_about(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    htmx = {"HX-Request": "true"}
+    response = client.get("/integrations/fortnox/mapping?validate=sales_25&sales_25=3002",
+                          headers=htmx)
+    text = response.get_data(as_text=True)
+    assert 'id="field-sales_25-status"' in text
+    assert "Account 3002 has VAT code MP2, which does not fit Sales 25 % (expected MP1)" in text
+    response = client.get("/integrations/fortnox/mapping?validate=sales_12&sales_12=3002",
+                          headers=htmx)
+    assert "fx-error" not in response.get_data(as_text=True)
+    response = client.get("/integrations/fortnox/mapping?validate=warp_drive&warp_drive=3001",
+                          headers=htmx)
+    text = response.get_data(as_text=True)
+    assert 'id="field-warp_drive-status"' in text and "Unknown mapping key." in text
+    assert stored(app) == {}  # validating saves nothing
+
+
+def test_saving_without_a_connection_saves_nothing_and_says_connect_first(app: Flask) -> None:
+    with app.test_request_context():
+        result = mapping.save("acme", FULL, "owner")
+        assert result.saved is False and result.message == "Connect Fortnox first."
+        assert result.view.connected is False
+    assert stored(app) == {}
+
+
+def test_a_refused_save_says_why_per_field_and_keeps_the_old_mapping(app: Flask) -> None:
+    with app.test_request_context():
+        install_chart()
+        assert mapping.save("acme", FULL, "owner").saved is True
+        result = mapping.save("acme", {**FULL, "bank": "9999"}, "owner")
+    assert result.saved is False and result.message == ""
+    assert [f.key for f in result.view.invalid] == ["bank"]
+    assert stored(app)["bank"] == (1930, True)
+
+
+def test_a_save_records_who_saved_it(app: Flask) -> None:
+    from aourly_fortnox.models import AccountMapping
+
+    with app.test_request_context():
+        install_chart()
+        result = mapping.save("acme", FULL, "owner")
+        assert result.saved and result.message == "Account mapping saved. The mapping is complete."
+        who = {m.updated_by for m in state(app).db.session.query(AccountMapping)}
+    assert who == {"owner"}
+
+
+def test_the_resolver_of_a_company_that_never_connected_explains_instead_of_crashing(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        resolver = AccountResolver("acme")
+        assert resolver.locked_through is None
+        assert problem_on(resolver, date.today()) == "FINANCIAL_YEAR_MISSING"
+        with pytest.raises(MappingProblem) as problem:
+            resolver.account("sales_25", date.today())
+    assert problem.value.code == "ACCOUNT_UNMAPPED"
+    assert str(problem.value) == "ACCOUNT_UNMAPPED"
+    assert problem.value.reason == (
+        "Sales 25 % is not mapped: choose an account on the mapping page.")
+
+
+def test_the_first_and_last_day_of_a_year_book_in_that_year(app: Flask) -> None:
+    with app.app_context():
+        install_chart()
+        mapping.prefill_suggestions("acme")
+        resolver = AccountResolver("acme")
+        for day in (date(THIS_YEAR - 1, 1, 1), date(THIS_YEAR, 1, 1), date(THIS_YEAR, 12, 31)):
+            assert resolver.account("bank", day) == 1930, day
+
+
+def test_an_unknown_key_is_named_as_it_is(app: Flask) -> None:
+    with app.app_context():
+        install_chart()
+        with pytest.raises(MappingProblem) as problem:
+            AccountResolver("acme").account("warp_drive", date.today())
+    assert problem.value.params == {"label": "warp_drive"}
