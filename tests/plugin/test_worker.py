@@ -5,6 +5,7 @@ warning, queued runs that finish, and periodic work that runs once, not once per
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 import uuid
@@ -119,6 +120,48 @@ def test_the_ticker_survives_a_failing_tick_and_stops_when_asked(
 
 # -- the RQ worker, on the real Redis ----------------------------------------------------------
 @pytest.fixture
+def signal_handlers() -> Iterator[None]:
+    """RQ's worker takes over SIGINT and SIGTERM for its warm shutdown and leaves them: give
+    the test process its own handlers back (Ctrl-C must still stop pytest)."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_a_fork_after_the_worker_returned_needs_no_app_context(
+    tmp_path: Path, signal_handlers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's at-fork hook lives as long as the process: a later fork (a test runner,
+    a host's own subprocess) outside any app context must not raise in it."""
+    hooks: list[Any] = []
+    monkeypatch.setattr(worker.os, "register_at_fork",
+                        lambda after_in_child: hooks.append(after_in_child))
+
+    class NoWork:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def work(self, **kwargs: Any) -> None:
+            pass
+
+    import rq
+
+    monkeypatch.setattr(rq, "Worker", NoWork)
+    app = make_app(tmp_path, AOURLY_FORTNOX_REDIS_URL="redis://127.0.0.1:1/0")
+    with app.app_context():
+        worker.run_worker(app, with_scheduler=False, burst=True)
+    assert len(hooks) == 1
+    with app.app_context():
+        engine = state(app).db.engine
+        with engine.connect():
+            pass
+        assert engine.pool.checkedin() == 1
+    hooks[0]()  # what the child runs after a fork, here without an app context
+    assert engine.pool.checkedin() == 0  # the parent's pooled connection is not reused
+
+
+@pytest.fixture
 def queues() -> Iterator[tuple[str, str]]:
     suffix = uuid.uuid4().hex[:8]
     names = (f"test_fortnox_{suffix}", f"test_fortnox_backfill_{suffix}")
@@ -138,7 +181,7 @@ def queues() -> Iterator[tuple[str, str]]:
 ])
 def test_the_worker_runs_queued_runs_to_their_end(
     request: pytest.FixtureRequest, tmp_path: Path, queues: tuple[str, str], tick_lock: str,
-    with_scheduler: bool, database: str,
+    signal_handlers: None, with_scheduler: bool, database: str,
 ) -> None:
     url = (f"sqlite:///{tmp_path / 'worker.db'}" if database == "sqlite"
            else str(request.getfixturevalue("postgres_url")))
