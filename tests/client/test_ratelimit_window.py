@@ -148,3 +148,50 @@ def test_a_429_is_logged_with_the_tenant_and_the_pause(
         limiter.note_429("client/1002")
     assert caplog.messages == ["Fortnox answered 429 for client/1001; pausing 2.0 s",
                                "Fortnox answered 429 for client/1002; pausing 5.0 s"]
+
+
+def test_the_defaults_are_fortnoxs_limit_with_room_for_clock_skew() -> None:
+    limiter = LocalRateLimiter()
+    assert (limiter.limit, limiter.period, limiter.max_wait, limiter.in_flight) == (
+        24, 5.0, 60.0, 60.0)
+    assert limiter.pause_on_429 == 5.0  # one period
+    assert LocalRateLimiter(pause_on_429=2.0).pause_on_429 == 2.0
+
+
+def test_all_slots_in_flight_means_looking_again_after_one_slot_time(clock: Clock) -> None:
+    limiter = LocalRateLimiter(4, 2.0, max_wait=0.0)
+    for _ in range(4):
+        limiter.acquire("t")  # none answered yet
+    with pytest.raises(RateLimited) as info:
+        limiter.acquire("t")
+    assert info.value.retry_after == pytest.approx(2.0 / 4)
+
+
+def test_a_fresh_tenant_is_admitted_at_once_even_at_clock_zero(clock: Clock) -> None:
+    clock.now = 0.0
+    limiter = LocalRateLimiter(1, 5.0, max_wait=0.0)
+    clock.now = 0.5
+    limiter.acquire("t")
+    assert clock.slept == []
+
+
+def test_finishing_an_unknown_ticket_changes_nothing(clock: Clock) -> None:
+    limiter = LocalRateLimiter(1, 5.0, max_wait=0.0)
+    limiter.finished("never-seen", "ticket")
+    ticket = limiter.acquire("t")
+    limiter.finished("t", "someone-else's")  # the real one stays in flight
+    clock.advance(5.0)
+    with pytest.raises(RateLimited):
+        limiter.acquire("t")
+    limiter.finished("t", ticket)
+    clock.advance(5.0)
+    limiter.acquire("t")
+
+
+def test_giving_up_says_the_request_will_be_sent_later(clock: Clock) -> None:
+    limiter = LocalRateLimiter(1, 10.0, max_wait=1.0)
+    fill(limiter)
+    with pytest.raises(RateLimited) as info:
+        limiter.acquire("t")
+    assert info.value.reason == ("Too many requests are waiting for Fortnox's rate limit; the "
+                                 "request will be sent later.")

@@ -90,3 +90,36 @@ def test_losing_the_compare_and_set_uses_the_stored_pair_and_says_so(
     assert caplog.messages == [
         "Fortnox token refresh for company:acme lost the compare-and-set; using the stored tokens"
     ]
+
+
+def test_nothing_stored_means_the_owner_must_connect(oauth: FortnoxOAuth) -> None:
+    from aourly_fortnox.fortnox.errors import AuthorizationExpired
+
+    store = MemoryTokenStore()
+    assert store.expired is False
+    with pytest.raises(AuthorizationExpired) as info:
+        TokenManager(oauth, store, ThreadLockFactory()).access_token()
+    assert info.value.reason == ("Fortnox is not connected (or the connection expired); the "
+                                 "owner must connect Fortnox.")
+
+
+@pytest.mark.redis
+def test_the_refresh_lock_is_one_redis_key_per_tenant_that_expires(
+    mocked: responses.RequestsMock, oauth: FortnoxOAuth, redis_conn: Any
+) -> None:
+    """While a refresh runs, every process sees the tenant's lock under its documented name,
+    and a worker that dies holding it blocks the tenant for 30 s at most."""
+    from aourly_fortnox.fortnox.tokens import RedisLockFactory
+
+    seen: dict[str, int] = {}
+    name = "aourly_fortnox:lock:refresh:default"
+
+    def look() -> None:
+        seen["ttl_ms"] = int(redis_conn.pttl(name))
+
+    token_endpoint(mocked, before=look)
+    manager = TokenManager(oauth, MemoryTokenStore(make_tokens(expires_in=0)),
+                           RedisLockFactory(redis_conn))
+    assert manager.key == "default"
+    assert manager.access_token() == "access-1"
+    assert 29_000 < seen["ttl_ms"] <= 30_000

@@ -237,3 +237,45 @@ def test_an_unknown_key_is_named_as_it_is(app: Flask) -> None:
         with pytest.raises(MappingProblem) as problem:
             AccountResolver("acme").account("warp_drive", date.today())
     assert problem.value.params == {"label": "warp_drive"}
+
+
+def test_bookkeeping_invoices_is_on_for_every_way_a_form_says_yes(app: Flask) -> None:
+    from aourly_fortnox.queries import get_connection as connection
+
+    with app.test_request_context():
+        install_chart()
+        for value, expected in (("on", True), ("1", True), ("true", True), ("", False),
+                                ("off", False)):
+            mapping.save("acme", {**FULL, "bookkeep_invoices": value}, "owner")
+            conn = connection("acme")
+            assert conn is not None and conn.bookkeep_invoices is expected, value
+
+
+def test_saving_an_incomplete_mapping_says_what_is_missing(app: Flask) -> None:
+    with app.test_request_context():
+        install_chart()
+        result = mapping.save("acme", {**FULL, "sales_6": "", "bank": ""}, "owner")
+    assert result.saved is True
+    assert result.message == "Account mapping saved. Mapping incomplete: 2 accounts missing"
+
+
+def test_the_cards_mapping_line_from_what_was_stored() -> None:
+    from aourly_fortnox.mapping import MappingHealth
+    from aourly_fortnox.reasons import Reason
+
+    assert MappingHealth.from_json(None).summary() == ""  # before the first import
+    partial = MappingHealth.from_json({"missing": 1})  # written before a key existed
+    assert (partial.missing, partial.invalid, partial.suggested, partial.warnings) == (
+        1, 0, 0, ())
+    full = MappingHealth.from_json({"missing": 0, "invalid": 2, "suggested": 3,
+                                    "warnings": [["MAPPING_RANGE", {"label": "Bank"}]]})
+    assert (full.invalid, full.suggested) == (2, 3)
+    assert full.warnings == (Reason("MAPPING_RANGE", {"label": "Bank"}),)
+    assert MappingHealth.from_json(full.to_json()) == full
+    assert MappingHealth.from_json({"invalid": 0}).summary() == "Mapping complete"
+    assert MappingHealth.from_json({"suggested": 2}).summary() == (
+        "Mapping complete (suggested accounts, please review)")
+    assert MappingHealth.from_json({"invalid": 1}).summary() == "1 mapped account is not valid"
+    assert MappingHealth.from_json({"missing": 2, "invalid": 3}).summary() == (
+        "Mapping incomplete: 2 accounts missing; 3 mapped accounts are not valid")
+    assert MappingHealth().summary() == "" and not MappingHealth().complete

@@ -221,3 +221,26 @@ def test_a_refused_token_expires_the_connection_with_words_for_the_owner_and_a_l
     )
     assert caplog.messages == ["Fortnox connection of company acme expired"]
     assert "refresh-0" not in caplog.text
+
+
+def test_load_gives_the_scope_and_the_expiry_the_refresh_decision_needs(app: Flask) -> None:
+    with app.app_context():
+        tokens = DatabaseTokenStore("acme").load()
+        assert tokens is not None and tokens.scope == "companyinformation"
+        db = state(app).db
+        conn = db.session.query(Connection).filter_by(company_id="acme").one()
+        conn.access_expires_at = None  # unknown expiry: must count as expired (refresh first)
+        conn.scope = None
+        db.session.commit()
+        tokens = DatabaseTokenStore("acme").load()
+    assert tokens is not None and tokens.expires_at == 0.0 and tokens.scope == ""
+
+
+def test_the_45_day_expiry_is_worded_for_the_owner(app: Flask) -> None:
+    with app.app_context():
+        db = state(app).db
+        conn = db.session.query(Connection).filter_by(company_id="acme").one()
+        conn.refresh_expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert DatabaseTokenStore("acme").load() is None
+    assert stored(app)["expired_reason"] == "The Fortnox authorization ran out after 45 days."
