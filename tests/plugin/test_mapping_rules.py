@@ -174,7 +174,8 @@ def test_inline_validation_checks_the_field_it_was_asked_about(
     response = client.get("/integrations/fortnox/mapping?validate=warp_drive&warp_drive=3001",
                           headers=htmx)
     text = response.get_data(as_text=True)
-    assert 'id="field-warp_drive-status"' in text and "Unknown mapping key." in text
+    assert 'id="field-warp_drive-status"' in text
+    assert '<p class="fx-error" role="alert">Unknown mapping key.</p>' in text
     assert stored(app) == {}  # validating saves nothing
 
 
@@ -279,3 +280,26 @@ def test_the_cards_mapping_line_from_what_was_stored() -> None:
     assert MappingHealth.from_json({"missing": 2, "invalid": 3}).summary() == (
         "Mapping incomplete: 2 accounts missing; 3 mapped accounts are not valid")
     assert MappingHealth().summary() == "" and not MappingHealth().complete
+
+
+def test_a_refused_save_shows_the_stored_bookkeeping_choice(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    assert post_mapping(client, {**FULL, "bookkeep_invoices": "on"}).status_code == 303
+    refused = post_mapping(client, {**FULL, "bank": "9999", "bookkeep_invoices": "on"})
+    assert refused.status_code == 422
+    assert 'name="bookkeep_invoices" checked' in refused.get_data(as_text=True)
+
+
+def test_a_year_without_imported_accounts_names_the_missing_account(app: Flask) -> None:
+    from .charts import BASE_CHART
+
+    with app.app_context():
+        install_chart(missing={1: set(BASE_CHART)})  # last year's chart never imported
+        mapping.prefill_suggestions("acme")
+        with pytest.raises(MappingProblem) as problem:
+            AccountResolver("acme").account("bank", date(THIS_YEAR - 1, 6, 1))
+    assert problem.value.code == "ACCOUNT_MISSING"

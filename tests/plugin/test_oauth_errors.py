@@ -51,7 +51,7 @@ def test_an_error_from_fortnox_is_explained_and_stores_nothing(
     with unchanged(engine):
         status, page = callback_with(client, **params)
     assert status == 400
-    assert message in page.replace("&#39;", "'")
+    assert f'role="alert">{message}</div>' in page  # the whole message, word for word
 
 
 @pytest.mark.parametrize(("client_id", "secret"), [(None, None), ("test-client", None),
@@ -78,3 +78,38 @@ def test_connect_without_a_fortnox_client_says_who_must_act(
             "AOURLY_FORTNOX_CLIENT_SECRET are missing. Ask your administrator.") in page
     with client.session_transaction() as sess:
         assert "aourly_fortnox_oauth" not in sess  # no trip to Fortnox was started
+
+
+@pytest.mark.parametrize("forged", ["", "None"])
+def test_without_a_flow_in_the_session_no_state_value_is_accepted(
+    app: Flask, client: FlaskClient, forged: str
+) -> None:
+    login(client)
+    with app.app_context():
+        engine = state(app).db.engine
+    with unchanged(engine):
+        response = client.get(f"/integrations/fortnox/callback?code=abc&state={forged}")
+    assert response.status_code == 400
+    assert ('role="alert">This Fortnox sign-in could not be verified (it was not started here, '
+            "or it was already used). Nothing was changed. Start again with Connect Fortnox."
+            "</div>") in response.get_data(as_text=True)
+
+
+def test_the_configured_redirect_uri_is_the_one_sent_to_fortnox() -> None:
+    from aourly_fortnox.migrate import upgrade_database
+
+    registered = "https://app.example.se/integrations/fortnox/callback"
+    app, _, _ = create_host(AOURLY_FORTNOX_REDIRECT_URI=registered)
+    with app.app_context():
+        upgrade_database(app)
+    client = app.test_client()
+    login(client)
+    query = parse_qs(urlsplit(start(client)).query)
+    assert query["redirect_uri"] == [registered]
+    app, _, _ = create_host()  # not configured: this callback's own external URL
+    with app.app_context():
+        upgrade_database(app)
+    client = app.test_client()
+    login(client)
+    query = parse_qs(urlsplit(start(client)).query)
+    assert query["redirect_uri"] == ["http://localhost/integrations/fortnox/callback"]

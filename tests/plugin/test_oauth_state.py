@@ -56,7 +56,9 @@ def test_a_state_issued_for_another_company_is_refused_and_stores_nothing(
         before = database_dump(state(app).db.engine)
     response = client.get(callback)
     assert response.status_code == 403
-    assert "for another company. Nothing was changed" in response.get_data(as_text=True)
+    assert ('role="alert">This Fortnox sign-in was started by another user or for another '
+            "company. Nothing was changed. Start again with Connect Fortnox.</div>"
+            ) in response.get_data(as_text=True)
     assert connections(app) == []
     with app.app_context():
         assert database_dump(state(app).db.engine) == before
@@ -81,9 +83,8 @@ def test_a_state_older_than_15_minutes_is_refused_and_stores_nothing(
     age_the_state(client, 15 * 60 + 5)
     response = client.get(callback)
     assert response.status_code == 400
-    assert "took too long and has expired. Nothing was changed" in response.get_data(
-        as_text=True
-    )
+    assert ('role="alert">The Fortnox sign-in took too long and has expired. Nothing was '
+            "changed. Start again with Connect Fortnox.</div>") in response.get_data(as_text=True)
     assert connections(app) == []
     # Refused means used up: the same callback again is not accepted either.
     assert client.get(callback).status_code == 400

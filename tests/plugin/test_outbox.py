@@ -205,3 +205,28 @@ def test_the_log_lists_the_latest_problem_first(app: Flask) -> None:
                                       updated_at=now - timedelta(minutes=age)))
         db.session.commit()
         assert [r.object_id for r in outbox.problem_records("acme")] == ["new", "middle", "old"]
+
+
+def test_two_unconnected_companies_keep_their_own_rows_for_the_same_object_id(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        outbox.record_push("globex", "invoice", "1", commit=True)
+        outbox.record_push("globex", "invoice", "1", commit=True)
+    assert [r[:4] for r in rows(app)] == [("acme", 0, "invoice", "1"),
+                                         ("globex", 0, "invoice", "1")]
+
+
+def test_badges_answer_for_the_asked_objects_and_the_current_company_wins(app: Flask) -> None:
+    with app.app_context():
+        db = state(app).db
+        outbox.record_push("acme", "invoice", "1", commit=True)  # held before the connect
+        outbox.record_push("acme", "invoice", "2", commit=True)
+        install_chart()
+        # Sent after connecting, and failed there: the badge must say failed, not held.
+        db.session.add(SyncRecord(company_id="acme", database_number=DB_NUMBER,
+                                  object_type="invoice", object_id="1",
+                                  state=RecordState.FAILED))
+        db.session.commit()
+        assert outbox.sync_states("acme", "invoice", ["1"]) == {"1": str(RecordState.FAILED)}
