@@ -137,19 +137,32 @@ def test_a_callback_is_single_use(app: Flask, client: FlaskClient) -> None:
     assert "already used" in again.get_data(as_text=True)
 
 
-def test_a_reused_code_is_refused_by_fortnox(app: Flask, client: FlaskClient) -> None:
+def alert(message: str) -> str:
+    """The callback page's error box holding exactly ``message``."""
+    return f'role="alert">{message}</div>'
+
+
+def test_a_reused_code_is_refused_by_fortnox(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     login(client)
     old_callback = consent(start(client))
     assert client.get(old_callback).status_code == 303
     old_code = dict(p.split("=", 1) for p in old_callback.split("?", 1)[1].split("&"))["code"]
     new_callback = consent(start(client))
     params = dict(p.split("=", 1) for p in new_callback.split("?", 1)[1].split("&"))
-    with unchanged(engine(app)):
+    with unchanged(engine(app)), caplog.at_level(logging.INFO, logger="aourly_fortnox.oauth"):
         response = client.get(
             f"/integrations/fortnox/callback?code={old_code}&state={params['state']}"
         )
     assert response.status_code == 400
-    assert "code was already used or has expired" in response.get_data(as_text=True)
+    assert alert("Fortnox did not accept the sign-in (the code was already used or has "
+                 "expired). Nothing was changed. Start again with Connect Fortnox."
+                 ) in response.get_data(as_text=True)
+    prefix = "Fortnox refused the authorization code: "
+    refused = [m for m in caplog.messages if m.startswith(prefix)]
+    assert len(refused) == 1 and refused[0] != prefix + "None" and len(refused[0]) > len(prefix)
+    assert old_code not in caplog.text
 
 
 def test_an_expired_code_is_refused(sandbox: Any, app: Flask, client: FlaskClient) -> None:
@@ -174,7 +187,8 @@ def test_fortnox_down_during_the_exchange(sandbox: Any, app: Flask, client: Flas
     with unchanged(engine(app)):
         response = client.get(callback)
     assert response.status_code == 502
-    assert "Fortnox is not answering right now" in response.get_data(as_text=True)
+    assert alert("Fortnox is not answering right now. Nothing was changed. Try again in a few "
+                 "minutes.") in response.get_data(as_text=True)
     with app.app_context():
         assert get_connection("acme") is None
 
