@@ -36,8 +36,8 @@ pytest: $(STAMP)
 	$(PY) -m pytest -W error
 
 ## Mutation testing of the critical modules ([tool.mutmut] in pyproject.toml); prints the
-## score per module. Not part of `make test`: a full run takes about an hour on 2 cores.
-## Results are cached in mutants/ (`rm -rf mutants` starts afresh).
+## score per module. Not part of `make test`: a full run takes hours on 2 cores (see README).
+## Results are cached in mutants/: a stopped run resumes (`rm -rf mutants` starts afresh).
 mutate: $(STAMP) services
 	$(VENV)/bin/mutmut run
 	$(PY) scripts/mutation-score
