@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 SANDBOX_PORT ?= 8765
 
-.PHONY: demo test lint architecture typecheck pytest bench services clean
+.PHONY: demo test lint architecture typecheck pytest bench mutate services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest -W error
 
+## Mutation testing of the critical modules ([tool.mutmut] in pyproject.toml); prints the
+## score per module. Not part of `make test`: a full run takes hours on 2 cores (see README).
+## Results are cached in mutants/: a stopped run resumes (`rm -rf mutants` starts afresh).
+mutate: $(STAMP) services
+	$(VENV)/bin/mutmut run
+	$(PY) scripts/mutation-score
+
 ## Start Redis and PostgreSQL if they are not running (needs root, as on CI).
 services:
 	@bash scripts/ensure-services
@@ -42,6 +49,7 @@ services:
 ## Benchmarks at Fortnox's real limit (about 20 minutes; not part of `make test`).
 bench: $(STAMP) services
 	$(PY) -m bench.limiter --seconds 30
+	$(PY) -m bench.fakeredis_limiter --rounds 10 --redis-url $${AOURLY_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache mutants

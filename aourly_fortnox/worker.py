@@ -80,8 +80,13 @@ def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> 
     db = state(app).db
     # RQ forks a work-horse per job: pooled database connections must not cross the fork
     # (SQLAlchemy's advice: dispose in the child without closing the parent's sockets).
+    # The engines are looked up now: the hook stays registered for the life of the process
+    # and runs at every later fork, inside an app context or not.
+    with app.app_context():
+        engines = list(db.engines.values())
+
     def forget_parent_connections() -> None:
-        for engine in db.engines.values():
+        for engine in engines:
             engine.dispose(close=False)
 
     os.register_at_fork(after_in_child=forget_parent_connections)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +76,13 @@ def _fortnox_config(stack: ExitStack) -> dict[str, Any]:
             "AOURLY_FORTNOX_CLIENT_SECRET": sandbox.client_secret}
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example host's base URL (``http://127.0.0.1:<port>``), served for the session."""
+@contextmanager
+def serve_example_host(tmp: Path) -> Iterator[str]:
+    """The example host on ``tmp`` (its own database and sandbox) under a real server."""
     from example_host import create_app
 
     from ..example_host.conftest import close_app
 
-    tmp = tmp_path_factory.mktemp("live")
     with ExitStack() as stack, pytest.MonkeyPatch.context() as env:
         for name in list(os.environ):
             if name in HOST_ENV or name.startswith("AOURLY_FORTNOX_"):
@@ -111,3 +110,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.server_close()
             thread.join(timeout=10)
             close_app(app)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The example host's base URL (``http://127.0.0.1:<port>``), served for the session.
+
+    For tests that only read what every state shows; a test that changes the connection or
+    the mapping uses ``fresh_live_server`` so no other test depends on what it left."""
+    with serve_example_host(tmp_path_factory.mktemp("live")) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_live_server(tmp_path: Path) -> Iterator[str]:
+    """A host of this test's own: a new database and a new sandbox (nobody connected yet)."""
+    with serve_example_host(tmp_path) as url:
+        yield url

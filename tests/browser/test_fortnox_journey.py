@@ -1,5 +1,8 @@
 """The help article's steps 2 to 6 in a real browser: connect through the sandbox's consent
-page, see the success notification and the Connected card, then map accounts."""
+page, see the success notification and the Connected card, then map accounts.
+
+Each test gets a host and a sandbox of its own (``fresh_live_server``): connecting and
+mapping change what the next test would see, so no test may depend on another's leftovers."""
 
 from __future__ import annotations
 
@@ -17,12 +20,11 @@ def open_integrations(page: Page) -> None:
     expect(page.locator("#fortnox-card")).to_be_visible()
 
 
-def connect_if_needed(page: Page, live_server: str) -> None:
+def connect(page: Page, live_server: str) -> None:
     log_in(page, live_server, "owner@acme.test")
     open_integrations(page)
     card = page.locator("#fortnox-card")
-    if card.get_by_test_id("fortnox-status").inner_text().strip() == "Connected":
-        return
+    expect(card.get_by_test_id("fortnox-status")).to_have_text("Not connected")
     card.get_by_role("button", name="Connect Fortnox").click()
     # Fortnox's consent page (the sandbox): the scopes we ask for, and Grant Access.
     expect(page.get_by_role("button", name="Grant Access")).to_be_visible()
@@ -32,9 +34,9 @@ def connect_if_needed(page: Page, live_server: str) -> None:
 
 @pytest.mark.browser
 def test_owner_connects_fortnox_and_sees_the_connected_card(
-    page: Page, live_server: str
+    page: Page, fresh_live_server: str
 ) -> None:
-    log_in(page, live_server, "owner@acme.test")
+    log_in(page, fresh_live_server, "owner@acme.test")
     open_integrations(page)
     page.locator("#fortnox-card").get_by_role("button", name="Connect Fortnox").click()
 
@@ -54,8 +56,10 @@ def test_owner_connects_fortnox_and_sees_the_connected_card(
 
 
 @pytest.mark.browser
-def test_owner_maps_an_account_and_the_card_follows(page: Page, live_server: str) -> None:
-    connect_if_needed(page, live_server)
+def test_owner_maps_an_account_and_the_card_follows(
+    page: Page, fresh_live_server: str
+) -> None:
+    connect(page, fresh_live_server)
     expect(page.locator("#fortnox-card").get_by_test_id("fortnox-last-sync")).not_to_have_text(
         "Not yet", timeout=20_000
     )

@@ -14,6 +14,7 @@ from aourly_fortnox.fortnox.client import FortnoxClient
 from aourly_fortnox.fortnox.oauth import FortnoxOAuth
 from aourly_fortnox.fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
 from tests.client.client_helpers import API, AUTH, SECRET, make_tokens
+from tests.services import REDIS_URL
 
 
 @pytest.fixture
@@ -45,11 +46,11 @@ def client(manager: TokenManager) -> FortnoxClient:
 
 @pytest.fixture(scope="session")
 def redis_conn() -> Iterator[redis.Redis]:
-    conn = redis.Redis(host="127.0.0.1", port=6379)
+    conn = redis.Redis.from_url(REDIS_URL)
     try:
         conn.ping()
     except redis.ConnectionError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {REDIS_URL} (AOURLY_TEST_REDIS_URL)")
     yield conn
     conn.close()
 

@@ -12,8 +12,9 @@ def acquire_many(prefix: str, key: str, limit: int, period: float, count: int,
     import redis
 
     from aourly_fortnox.fortnox.ratelimit import RedisRateLimiter
+    from tests.services import REDIS_URL
 
-    conn = redis.Redis(host="127.0.0.1", port=6379)
+    conn = redis.Redis.from_url(REDIS_URL)
     limiter = RedisRateLimiter(conn, limit=limit, period=period, prefix=prefix)
     barrier.wait()
     started = time.time()

@@ -53,8 +53,9 @@ def call_many(cfg: dict[str, Any], calls: int, barrier: Any, results: Any) -> No
     from aourly_fortnox.fortnox.oauth import FortnoxOAuth
     from aourly_fortnox.fortnox.ratelimit import RedisRateLimiter
     from aourly_fortnox.fortnox.tokens import RedisLockFactory, TokenManager
+    from tests.services import REDIS_URL
 
-    conn = redis.Redis(host="127.0.0.1", port=6379)
+    conn = redis.Redis.from_url(REDIS_URL)
     oauth = FortnoxOAuth(cfg["auth_url"], cfg["client_id"], cfg["client_secret"],
                          cfg["redirect_uri"], cfg["scopes"], timeout=10)
     manager = TokenManager(oauth, RedisTokenStore(conn, cfg["store_key"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from werkzeug.test import TestResponse
 
 from example_host import create_app
 from example_host.extensions import db
+
+from ..dbstate import unchanged
 
 TOKEN_KEY = Fernet.generate_key().decode()
 
@@ -158,3 +161,10 @@ def post(client: FlaskClient, page: str, action: str, transactions: list[str],
     token = csrf_from(client.get(page))
     transactions.clear()
     return client.post(action, data={"csrf_token": token, **(data or {})})
+@contextmanager
+def unchanged_db(app: Flask) -> Iterator[None]:
+    """Assert that the block (a refused request) changed no row of the host's database."""
+    with app.app_context():
+        engine = db.engine
+    with unchanged(engine):
+        yield

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import login, submit, text
+from .conftest import login, submit, text, unchanged_db
 
 
 def test_login_page_renders_the_form(client: FlaskClient) -> None:
@@ -29,8 +30,11 @@ def test_email_is_case_insensitive(client: FlaskClient) -> None:
     assert login(client, "Owner@ACME.test").status_code == 303
 
 
-def test_bad_password_shows_the_form_again_with_a_message(client: FlaskClient) -> None:
-    response = login(client, "owner@acme.test", password="wrong")
+def test_bad_password_shows_the_form_again_with_a_message(
+    app: Flask, client: FlaskClient
+) -> None:
+    with unchanged_db(app):
+        response = login(client, "owner@acme.test", password="wrong")
     assert response.status_code == 401
     body = text(response)
     assert "Wrong email or password." in body
@@ -38,15 +42,20 @@ def test_bad_password_shows_the_form_again_with_a_message(client: FlaskClient) -
     assert client.get("/invoices/").status_code == 302  # still anonymous
 
 
-def test_unknown_email_and_empty_password_are_refused_the_same_way(client: FlaskClient) -> None:
+def test_unknown_email_and_empty_password_are_refused_the_same_way(
+    app: Flask, client: FlaskClient
+) -> None:
     for email, password in (("nobody@acme.test", "demo"), ("owner@acme.test", "")):
-        response = login(client, email, password)
+        with unchanged_db(app):
+            response = login(client, email, password)
         assert response.status_code == 401
         assert "Wrong email or password." in text(response)
+        assert client.get("/invoices/").status_code == 302  # still anonymous
 
 
-def test_login_without_csrf_token_is_400(client: FlaskClient) -> None:
-    response = client.post("/login", data={"email": "owner@acme.test", "password": "demo"})
+def test_login_without_csrf_token_is_400(app: Flask, client: FlaskClient) -> None:
+    with unchanged_db(app):
+        response = client.post("/login", data={"email": "owner@acme.test", "password": "demo"})
     assert response.status_code == 400
     assert "expired" in text(response)
     assert client.get("/invoices/").status_code == 302
@@ -66,10 +75,11 @@ def test_logout(client: FlaskClient) -> None:
     assert client.get("/invoices/").status_code == 302
 
 
-def test_logout_needs_post_and_csrf(client: FlaskClient) -> None:
+def test_logout_needs_post_and_csrf(app: Flask, client: FlaskClient) -> None:
     login(client, "owner@acme.test")
-    assert client.get("/logout").status_code == 405
-    assert client.post("/logout").status_code == 400
+    with unchanged_db(app):
+        assert client.get("/logout").status_code == 405
+        assert client.post("/logout").status_code == 400
     assert client.get("/invoices/").status_code == 200  # still logged in
 
 

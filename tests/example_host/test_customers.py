@@ -12,7 +12,7 @@ from aourly_fortnox.models import SyncRecord
 from example_host.extensions import db
 from example_host.models import Customer, Invoice, InvoiceStatus
 
-from .conftest import submit, text
+from .conftest import submit, text, unchanged_db
 
 Login = Callable[[str], FlaskClient]
 
@@ -43,11 +43,12 @@ def test_create_a_customer(app: Flask, as_user: Login) -> None:
         assert customer.vat_number is None  # empty optional fields are NULL, not ""
 
 
-def test_invalid_input_is_kept_with_clear_messages(as_user: Login) -> None:
+def test_invalid_input_is_kept_with_clear_messages(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    response = submit(client, "/customers/new", data={
-        **VALID, "name": "  ", "organisation_number": "55-12", "email": "not-an-email",
-    })
+    with unchanged_db(app):
+        response = submit(client, "/customers/new", data={
+            **VALID, "name": "  ", "organisation_number": "55-12", "email": "not-an-email",
+        })
     assert response.status_code == 400
     body = text(response)
     assert "Name is required." in body
@@ -57,20 +58,25 @@ def test_invalid_input_is_kept_with_clear_messages(as_user: Login) -> None:
     assert 'value="Hantverkargatan 3"' in body
 
 
-def test_eu_customers_need_a_vat_number(as_user: Login) -> None:
+def test_eu_customers_need_a_vat_number(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    response = submit(client, "/customers/new", data={
-        **VALID, "country_code": "DE", "vat_type": "EUREVERSEDVAT", "organisation_number": "",
-    })
+    with unchanged_db(app):
+        response = submit(client, "/customers/new", data={
+            **VALID, "country_code": "DE", "vat_type": "EUREVERSEDVAT",
+            "organisation_number": "",
+        })
     assert response.status_code == 400
     assert "EU reverse charge needs the customer&#39;s VAT number." in text(response)
 
 
-def test_garbage_vat_type_and_country_are_refused_not_crashing(as_user: Login) -> None:
+def test_garbage_vat_type_and_country_are_refused_not_crashing(
+    app: Flask, as_user: Login
+) -> None:
     client = as_user("owner@acme.test")
-    response = submit(client, "/customers/new", data={
-        **VALID, "vat_type": "BOGUS", "country_code": "Sweden"
-    })
+    with unchanged_db(app):
+        response = submit(client, "/customers/new", data={
+            **VALID, "vat_type": "BOGUS", "country_code": "Sweden"
+        })
     assert response.status_code == 400
     assert "Choose a VAT type from the list." in text(response)
     assert "two-letter country code" in text(response)
@@ -120,7 +126,8 @@ def test_edit_form_shows_stored_values_and_validates(app: Flask, as_user: Login)
         ).one()
     page = client.get(f"/customers/{customer_id}/edit")
     assert 'value="556677-8899"' in text(page)
-    response = submit(client, f"/customers/{customer_id}/edit",
-                      data={**VALID, "organisation_number": "12345"})
+    with unchanged_db(app):
+        response = submit(client, f"/customers/{customer_id}/edit",
+                          data={**VALID, "organisation_number": "12345"})
     assert response.status_code == 400
     assert 'value="12345"' in text(response)

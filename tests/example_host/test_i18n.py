@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import submit, text
+from .conftest import submit, text, unchanged_db
 
 Login = Callable[[str], FlaskClient]
 
@@ -39,15 +40,19 @@ def test_language_works_before_login(client: FlaskClient) -> None:
     assert "Logga in" in text(client.get("/login"))
 
 
-def test_unknown_language_is_404(as_user: Login) -> None:
+def test_unknown_language_is_404(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    assert submit(client, "/customers/", "/language/de").status_code == 404
+    with unchanged_db(app):
+        assert submit(client, "/customers/", "/language/de").status_code == 404
+    assert "Log out" in text(client.get("/customers/"))  # still English
 
 
-def test_language_switch_needs_csrf_and_post(as_user: Login) -> None:
+def test_language_switch_needs_csrf_and_post(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    assert client.post("/language/sv").status_code == 400
-    assert client.get("/language/sv").status_code == 405
+    with unchanged_db(app):
+        assert client.post("/language/sv").status_code == 400
+        assert client.get("/language/sv").status_code == 405
+    assert "Log out" in text(client.get("/customers/"))  # still English
 
 
 def test_an_offsite_next_is_ignored(as_user: Login) -> None:

@@ -15,7 +15,7 @@ from example_host.extensions import db
 from example_host.fortnox_setup import fortnox
 from example_host.models import Customer, Invoice, InvoiceStatus
 
-from .conftest import submit, text
+from .conftest import submit, text, unchanged_db
 
 Login = Callable[[str], FlaskClient]
 
@@ -83,8 +83,9 @@ def test_bad_numbers_get_a_clear_message_and_the_input_is_kept(
     app: Flask, as_user: Login, quantity: str, price: str, message: str
 ) -> None:
     client = as_user("owner@acme.test")
-    response = submit(client, "/invoices/new", data=invoice_form(
-        customer_id(app), [("Konsulttimmar", quantity, price, "25")]))
+    with unchanged_db(app):
+        response = submit(client, "/invoices/new", data=invoice_form(
+            customer_id(app), [("Konsulttimmar", quantity, price, "25")]))
     assert response.status_code == 400
     body = text(response)
     assert message in body
@@ -92,13 +93,14 @@ def test_bad_numbers_get_a_clear_message_and_the_input_is_kept(
     assert f'value="{price}"' in body
 
 
-def test_missing_customer_dates_and_rows(as_user: Login) -> None:
+def test_missing_customer_dates_and_rows(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    response = submit(client, "/invoices/new", data={
-        "customer_id": "", "invoice_date": "10/3/2025", "due_date": "2025-03-01",
-        "row_description": [""], "row_quantity": [""], "row_unit_price": [""],
-        "row_vat_rate": ["25"],
-    })
+    with unchanged_db(app):
+        response = submit(client, "/invoices/new", data={
+            "customer_id": "", "invoice_date": "10/3/2025", "due_date": "2025-03-01",
+            "row_description": [""], "row_quantity": [""], "row_unit_price": [""],
+            "row_vat_rate": ["25"],
+        })
     assert response.status_code == 400
     body = text(response)
     assert "Choose a customer." in body
@@ -108,8 +110,9 @@ def test_missing_customer_dates_and_rows(as_user: Login) -> None:
 
 def test_another_companys_customer_cannot_be_invoiced(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    response = submit(client, "/invoices/new", data=invoice_form(
-        customer_id(app, company="globex"), [("Konsulttimmar", "1", "100", "25")]))
+    with unchanged_db(app):
+        response = submit(client, "/invoices/new", data=invoice_form(
+            customer_id(app, company="globex"), [("Konsulttimmar", "1", "100", "25")]))
     assert response.status_code == 400
     assert "Choose a customer." in text(response)
 
@@ -120,7 +123,8 @@ def test_eu_and_export_customers_are_invoiced_without_swedish_vat(
     client = as_user("owner@acme.test")
     for vat_type in ("EUREVERSEDVAT", "EXPORT"):
         form = invoice_form(customer_id(app, vat_type), [("Consulting", "1", "1000", "25")])
-        response = submit(client, "/invoices/new", data=form)
+        with unchanged_db(app):
+            response = submit(client, "/invoices/new", data=form)
         assert response.status_code == 400
         assert "without Swedish VAT (0 %)" in text(response)
         form["row_vat_rate"] = ["0"]
@@ -193,11 +197,14 @@ def test_a_failing_plugin_never_makes_the_send_fail(
 def test_send_needs_csrf(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
     invoice_id = create_invoice(app, client, [("Konsulttimmar", "1", "950", "25")])
-    assert client.post(f"/invoices/{invoice_id}/send").status_code == 400
+    with unchanged_db(app):  # still a draft, and nothing recorded for Fortnox
+        assert client.post(f"/invoices/{invoice_id}/send").status_code == 400
     with app.app_context():
         assert db.session.get(Invoice, invoice_id).status == InvoiceStatus.DRAFT
 
 
-def test_unknown_invoice_is_404(as_user: Login) -> None:
+def test_unknown_invoice_is_404(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    assert client.get("/invoices/999999").status_code == 404
+    with unchanged_db(app):
+        assert client.get("/invoices/999999").status_code == 404
+        assert submit(client, "/invoices/", "/invoices/999999/send").status_code == 404

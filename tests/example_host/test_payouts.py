@@ -13,7 +13,7 @@ from aourly_fortnox.models import SyncRecord
 from example_host.extensions import db
 from example_host.models import Membership, Payout, Role, User
 
-from .conftest import submit, text
+from .conftest import submit, text, unchanged_db
 
 Login = Callable[[str], FlaskClient]
 
@@ -44,10 +44,11 @@ def test_record_a_payout_and_hand_it_to_the_plugin(app: Flask, as_user: Login) -
 
 def test_invalid_payout_keeps_the_input(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    response = submit(client, "/payouts/new", data={
-        "performer_id": str(performer_id(app)), "amount": "-5", "payout_date": "tomorrow",
-        "description": "",
-    })
+    with unchanged_db(app):  # no payout, and no voucher handed to Fortnox
+        response = submit(client, "/payouts/new", data={
+            "performer_id": str(performer_id(app)), "amount": "-5", "payout_date": "tomorrow",
+            "description": "",
+        })
     assert response.status_code == 400
     body = text(response)
     assert "The amount must be more than 0." in body

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from example_host.extensions import db
 from example_host.models import Customer, Invoice, Payout
 
-from .conftest import submit, text
+from .conftest import submit, text, unchanged_db
 
 Login = Callable[[str], FlaskClient]
 
@@ -45,10 +45,12 @@ def test_coordinators_and_performers_never_see_integrations(as_user: Login, emai
 
 @pytest.mark.parametrize("email", ["coordinator@acme.test", "performer@acme.test"])
 def test_coordinators_and_performers_get_403_on_the_integrations_page(
-    as_user: Login, email: str
+    app: Flask, as_user: Login, email: str
 ) -> None:
     client = as_user(email)
-    assert client.get("/integrations/").status_code == 403
+    with unchanged_db(app):
+        assert client.get("/integrations/").status_code == 403
+        assert submit(client, "/payouts/", "/integrations/fortnox/connect").status_code == 403
 
 
 def test_owner_opens_the_integrations_page_inside_the_host_layout(as_user: Login) -> None:
@@ -73,16 +75,24 @@ def test_switching_company_changes_role_and_menu(as_user: Login) -> None:
     assert client.get("/integrations/").status_code == 200
 
 
-def test_switching_to_a_company_one_does_not_belong_to_is_404(as_user: Login) -> None:
+def test_switching_to_a_company_one_does_not_belong_to_is_404(
+    app: Flask, as_user: Login
+) -> None:
     client = as_user("coordinator@acme.test")
-    assert submit(client, "/invoices/", "/companies/globex/switch").status_code == 404
-    assert submit(client, "/invoices/", "/companies/no-such-company/switch").status_code == 404
+    with unchanged_db(app):
+        assert submit(client, "/invoices/", "/companies/globex/switch").status_code == 404
+        assert submit(client, "/invoices/", "/companies/no-such-company/switch").status_code == 404
     assert "Acme Konsult AB" in text(client.get("/invoices/"))
 
 
-def test_switch_needs_csrf(as_user: Login) -> None:
+def test_switch_needs_csrf(app: Flask, as_user: Login) -> None:
     client = as_user("owner@acme.test")
-    assert client.post("/companies/globex/switch").status_code == 400
+    with unchanged_db(app):
+        assert client.post("/companies/globex/switch").status_code == 400
+        assert client.post("/companies/globex/switch",
+                           data={"csrf_token": "forged"}).status_code == 400
+    body = text(client.get("/invoices/"))
+    assert "Acme Konsult AB" in body.split('class="tenant-name"')[1][:40]  # still in Acme
 
 
 def test_a_stale_company_in_the_session_falls_back_to_a_real_membership(
@@ -100,11 +110,12 @@ def test_another_companys_customer_and_invoice_are_404(app: Flask, as_user: Logi
     customer_id = first_id(app, Customer, "acme")
     invoice_id = first_id(app, Invoice, "acme")
     client = as_user("owner@globex.test")
-    assert client.get(f"/customers/{customer_id}/edit").status_code == 404
-    assert submit(client, "/customers/", f"/customers/{customer_id}/edit",
-                  data={"name": "Hijacked AB"}).status_code == 404
-    assert client.get(f"/invoices/{invoice_id}").status_code == 404
-    assert submit(client, "/invoices/", f"/invoices/{invoice_id}/send").status_code == 404
+    with unchanged_db(app):  # no name changed, no invoice sent, nothing handed to Fortnox
+        assert client.get(f"/customers/{customer_id}/edit").status_code == 404
+        assert submit(client, "/customers/", f"/customers/{customer_id}/edit",
+                      data={"name": "Hijacked AB"}).status_code == 404
+        assert client.get(f"/invoices/{invoice_id}").status_code == 404
+        assert submit(client, "/invoices/", f"/invoices/{invoice_id}/send").status_code == 404
     with app.app_context():
         assert db.session.get(Customer, customer_id).name != "Hijacked AB"
 
@@ -128,19 +139,22 @@ def test_another_companys_payout_is_invisible_and_cannot_be_targeted(
         acme_performer = acme_payouts[0].performer_id
     body = text(client.get("/payouts/"))
     assert "Pia Persson" not in body  # Acme's performer
-    response = submit(client, "/payouts/new", data={
-        "performer_id": str(acme_performer), "amount": "100", "payout_date": "2025-01-10",
-        "description": "Not ours",
-    })
+    with unchanged_db(app):
+        response = submit(client, "/payouts/new", data={
+            "performer_id": str(acme_performer), "amount": "100", "payout_date": "2025-01-10",
+            "description": "Not ours",
+        })
     assert response.status_code == 400
     assert "Choose a performer of this company." in text(response)
 
 
 @pytest.mark.parametrize("path", ["/customers/", "/customers/new", "/invoices/", "/invoices/new",
                                   "/payouts/new"])
-def test_performers_cannot_manage_the_company(as_user: Login, path: str) -> None:
+def test_performers_cannot_manage_the_company(app: Flask, as_user: Login, path: str) -> None:
     client = as_user("performer@acme.test")
-    assert client.get(path).status_code == 403
+    with unchanged_db(app):
+        assert client.get(path).status_code == 403
+        assert client.post(path, data={"name": "Performer AB"}).status_code in (400, 403, 405)
 
 
 def test_coordinators_manage_customers_invoices_and_payouts(as_user: Login) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ from flask.testing import FlaskClient
 from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.sandbox.testing import running_sandbox
 
+from ..services import POSTGRES_URL
 from .host import create_host
 
 
@@ -40,9 +40,7 @@ def sandbox() -> Iterator[Any]:
         yield sb
 
 
-PG_ADMIN_URL = os.environ.get(
-    "AOURLY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = POSTGRES_URL
 
 
 @pytest.fixture

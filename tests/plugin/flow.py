@@ -11,13 +11,15 @@ from flask.testing import FlaskClient
 
 from aourly_fortnox.migrate import upgrade_database
 
+from .. import services
 from ..consent import _FormParser, press
 from .host import create_host
 from .test_access import csrf
 
-#: The real Redis: the shared rate limiter keeps us under the sandbox's 25/5 and the token
-#: refresh lock is the production one. Jobs still run inline (QUEUE_IS_ASYNC is off).
-REDIS_URL = "redis://127.0.0.1:6379/0"
+#: The real Redis (``AOURLY_TEST_REDIS_URL``): the shared rate limiter keeps us under the
+#: sandbox's 25/5 and the token refresh lock is the production one. Jobs still run inline
+#: (QUEUE_IS_ASYNC is off). Tests that use it carry the ``redis`` marker.
+REDIS_URL = services.REDIS_URL
 
 
 def sandbox_host(sandbox: Any, **config: Any) -> Flask:

@@ -32,6 +32,8 @@ USERS = {
     "coordinator": User("coordinator", {"acme": "coordinator"}),
     "performer": User("performer", {"acme": "performer"}),
     "globex-owner": User("globex-owner", {"globex": "owner"}),
+    # Owns both companies: the OAuth state must still be bound to the company it was made for.
+    "both-owner": User("both-owner", {"acme": "owner", "globex": "owner"}),
 }
 
 

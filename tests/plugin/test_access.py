@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from aourly_fortnox.mapping import prefill_suggestions
+from aourly_fortnox.models import RecordState, SyncRecord
+from aourly_fortnox.state import state
+from aourly_fortnox.web.oauth_flow import SESSION_KEY
+
+from ..dbstate import unchanged
+from .charts import install_chart
 from .conftest import login
 
 GET_ROUTES = [
@@ -47,6 +56,30 @@ def csrf(client: FlaskClient) -> str:
     return token
 
 
+@pytest.fixture
+def engine(app: Flask) -> Any:
+    """Acme connected with a chart, suggested mappings, a failed and a held item (and a
+    failed item of Globex): every POST route, if it ran, would change one of these rows."""
+    with app.app_context():
+        install_chart()
+        prefill_suggestions("acme")
+        db = state(app).db
+        for company, object_id, record_state in (("acme", "1", RecordState.FAILED),
+                                                 ("acme", "2", RecordState.HELD),
+                                                 ("globex", "3", RecordState.FAILED)):
+            db.session.add(SyncRecord(company_id=company, object_type="invoice",
+                                      object_id=object_id, state=record_state, attempts=3))
+        db.session.commit()
+        return db.engine
+
+
+def no_flash(client: FlaskClient) -> bool:
+    """Nothing waits to be shown to the person (no "Sync started", no "Queued again"), and
+    no trip to Fortnox was started (no OAuth state in the session)."""
+    with client.session_transaction() as sess:
+        return not sess.get("_flashes") and SESSION_KEY not in sess
+
+
 @pytest.mark.parametrize("path", GET_ROUTES)
 def test_anonymous_goes_to_the_host_login(client: FlaskClient, path: str) -> None:
     response = client.get(path)
@@ -63,31 +96,102 @@ def test_htmx_never_gets_a_302_when_logged_out(client: FlaskClient, path: str) -
 
 @pytest.mark.parametrize("user", ["coordinator", "performer"])
 @pytest.mark.parametrize("path", GET_ROUTES)
-def test_non_owners_get_403(client: FlaskClient, user: str, path: str) -> None:
+def test_non_owners_get_403(client: FlaskClient, engine: Any, user: str, path: str) -> None:
     login(client, user)
-    assert client.get(path).status_code == 403
+    with unchanged(engine):
+        assert client.get(path).status_code == 403
+    assert no_flash(client)
 
 
 @pytest.mark.parametrize("user", ["coordinator", "performer"])
 @pytest.mark.parametrize("path", POST_ROUTES)
-def test_non_owners_cannot_post(client: FlaskClient, user: str, path: str) -> None:
+def test_non_owners_cannot_post(client: FlaskClient, engine: Any, user: str, path: str) -> None:
     login(client, user)
-    response = client.post(path, data={"csrf_token": csrf(client)})
+    with unchanged(engine):
+        response = client.post(path, data={"csrf_token": csrf(client), "decision": "switch"})
     assert response.status_code == 403
+    assert no_flash(client)
 
 
 @pytest.mark.parametrize("path", GET_ROUTES)
-def test_a_company_the_user_does_not_belong_to_is_404(client: FlaskClient, path: str) -> None:
+def test_a_company_the_user_does_not_belong_to_is_404(
+    client: FlaskClient, engine: Any, path: str
+) -> None:
     login(client, "coordinator", "globex")  # not a member of globex
-    assert client.get(path).status_code == 404
+    with unchanged(engine):
+        assert client.get(path).status_code == 404
+    assert no_flash(client)
 
 
 @pytest.mark.parametrize("path", POST_ROUTES)
-def test_every_post_needs_a_csrf_token(client: FlaskClient, path: str) -> None:
+def test_a_post_to_a_company_the_user_does_not_belong_to_is_404(
+    client: FlaskClient, engine: Any, path: str
+) -> None:
+    login(client, "coordinator", "globex")
+    with unchanged(engine):
+        response = client.post(path, data={"csrf_token": csrf(client)})
+    assert response.status_code == 404
+    assert no_flash(client)
+
+
+@pytest.mark.parametrize("path", POST_ROUTES)
+def test_every_post_needs_a_csrf_token(client: FlaskClient, engine: Any, path: str) -> None:
     login(client)
-    response = client.post(path)
+    with unchanged(engine):
+        response = client.post(path, data={"decision": "switch"})
     assert response.status_code == 400
     assert b"expired or was not sent from this site" in response.data
+    assert no_flash(client)
+
+
+def wrong_tokens(app: Flask, client: FlaskClient) -> dict[str, str]:
+    """Non-empty CSRF tokens an attacker could send: made up, another session's, altered."""
+    other = app.test_client()
+    login(other)
+    own = csrf(client)
+    return {
+        "made up": "not-a-token",
+        "another session's": csrf(other),
+        "altered": own[:-2] + ("AA" if not own.endswith("AA") else "BB"),
+    }
+
+
+@pytest.mark.parametrize("path", POST_ROUTES)
+def test_a_wrong_csrf_token_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient, engine: Any, path: str
+) -> None:
+    login(client)
+    for kind, token in wrong_tokens(app, client).items():
+        for how in ("form", "header"):
+            data = {"decision": "switch"}
+            headers = {}
+            if how == "form":
+                data["csrf_token"] = token
+            else:
+                headers["X-CSRFToken"] = token
+            with unchanged(engine):
+                response = client.post(path, data=data, headers=headers)
+            assert response.status_code == 400, (kind, how)
+            assert b"expired or was not sent from this site" in response.data, (kind, how)
+            assert no_flash(client), (kind, how)
+
+
+def test_the_right_csrf_token_is_accepted_in_the_form_and_in_the_header(
+    client: FlaskClient, engine: Any
+) -> None:
+    """The control for the refusals above: the owner's own token does change things."""
+    login(client)
+    response = client.post("/integrations/fortnox/log/retry", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    response = client.post("/integrations/fortnox/held/send",
+                           headers={"X-CSRFToken": csrf(client)})
+    assert response.status_code == 303
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT company_id, object_id, state FROM fortnox_sync_record ORDER BY object_id"
+        ).all()
+    assert [tuple(r) for r in rows] == [("acme", "1", "pending"), ("acme", "2", "pending"),
+                                         ("globex", "3", "failed")]
 
 
 def test_owner_sees_the_fortnox_card(client: FlaskClient) -> None:
@@ -113,9 +217,16 @@ def test_the_page_assets_are_served(client: FlaskClient) -> None:
         response.close()
 
 
-def test_owner_of_one_company_is_only_coordinator_in_another(client: FlaskClient) -> None:
+def test_owner_of_one_company_is_only_coordinator_in_another(
+    client: FlaskClient, engine: Any
+) -> None:
     login(client, "owner", "globex")
-    assert client.get("/integrations/").status_code == 403
+    with unchanged(engine):
+        assert client.get("/integrations/").status_code == 403
+        response = client.post("/integrations/fortnox/log/retry",
+                               data={"csrf_token": csrf(client)})
+    assert response.status_code == 403
+    assert no_flash(client)
 
 
 def test_status_partial_is_the_card_alone(client: FlaskClient) -> None:
@@ -127,11 +238,7 @@ def test_status_partial_is_the_card_alone(client: FlaskClient) -> None:
 
 
 def test_another_companys_record_is_404(app: Flask, client: FlaskClient) -> None:
-    from aourly_fortnox.models import RecordState, SyncRecord
-
     with app.app_context():
-        from aourly_fortnox.state import state
-
         db = state(app).db
         record = SyncRecord(company_id="globex", object_type="invoice", object_id="1",
                             state=RecordState.FAILED)
@@ -139,9 +246,16 @@ def test_another_companys_record_is_404(app: Flask, client: FlaskClient) -> None
         db.session.commit()
         record_id = record.id
     login(client)
-    response = client.post(f"/integrations/fortnox/log/{record_id}/retry",
-                           data={"csrf_token": csrf(client)})
+    with app.app_context():
+        engine = state(app).db.engine
+    with unchanged(engine):
+        response = client.post(f"/integrations/fortnox/log/{record_id}/retry",
+                               data={"csrf_token": csrf(client)})
     assert response.status_code == 404
+    assert no_flash(client)
+    with app.app_context():
+        record = state(app).db.session.get(SyncRecord, record_id)
+        assert record is not None and record.state == RecordState.FAILED
 
 
 def test_health_has_no_secrets(client: FlaskClient) -> None:
@@ -149,3 +263,43 @@ def test_health_has_no_secrets(client: FlaskClient) -> None:
     data = client.get("/integrations/fortnox/health").get_json()
     assert data["status"] == "not_connected"
     assert "test-secret-value" not in str(data)
+
+
+# -- anonymous htmx requests: back to the login page, then back to where the person was -------
+def test_htmx_login_redirect_returns_to_the_page_the_person_was_on(client: FlaskClient) -> None:
+    page = "http://localhost/integrations/fortnox/mapping"
+    response = client.get("/integrations/fortnox/status",
+                          headers={"HX-Request": "true", "Referer": page})
+    assert response.status_code == 401
+    assert response.get_data(as_text=True) == "Please log in."
+    assert response.headers["HX-Redirect"] == "/login?next=%2Fintegrations%2Ffortnox%2Fmapping"
+
+
+def test_htmx_login_redirect_never_returns_to_another_site(client: FlaskClient) -> None:
+    for referrer in ("https://evil.example/integrations/", None):
+        headers = {"HX-Request": "true"}
+        if referrer:
+            headers["Referer"] = referrer
+        response = client.get("/integrations/fortnox/status", headers=headers)
+        assert response.status_code == 401
+        # The partial's own URL instead of a foreign (or missing) referrer.
+        assert response.headers["HX-Redirect"] == (
+            "/login?next=%2Fintegrations%2Ffortnox%2Fstatus"
+        ), referrer
+
+
+def test_a_boosted_navigation_is_a_normal_page_load(client: FlaskClient) -> None:
+    response = client.get("/integrations/", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_without_a_login_view_htmx_goes_to_the_site_root_and_a_browser_gets_401() -> None:
+    from .host import create_host
+
+    app, _, _ = create_host()
+    app.login_manager.login_view = None  # type: ignore[attr-defined]
+    client = app.test_client()
+    response = client.get("/integrations/", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/"
+    assert client.get("/integrations/").status_code == 401
+

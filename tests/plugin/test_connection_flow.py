@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -25,9 +24,17 @@ from aourly_fortnox.models import Account, AccountMapping, FinancialYear, SyncRe
 from aourly_fortnox.queries import get_connection
 from aourly_fortnox.state import state
 
+from ..dbstate import database_dump, unchanged
 from .conftest import login
 from .flow import companies, connect, consent, sandbox_host, start
 from .test_access import csrf
+
+pytestmark = pytest.mark.redis  # sandbox_host: the real Redis for locks and the rate limiter
+
+
+def engine(app: Flask) -> Any:
+    with app.app_context():
+        return state(app).db.engine
 
 
 @pytest.fixture
@@ -78,19 +85,11 @@ def test_owner_connects_and_the_card_tells_the_truth(
     assert "Last successful sync" in page and "Not yet" not in page
 
 
-def database_dump(engine: sa.Engine) -> str:
-    """Every value of every table, as text (what an attacker with the database sees)."""
-    parts = []
-    with engine.connect() as conn:
-        for table in sa.inspect(conn).get_table_names():
-            for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
-                parts.append(" ".join(str(v) for v in row))
-    return "\n".join(parts)
-
-
 def test_denied_consent_stores_nothing(app: Flask, client: FlaskClient) -> None:
     login(client)
-    response = client.get(consent(start(client), button="Deny"))
+    callback = consent(start(client), button="Deny")
+    with unchanged(engine(app)):
+        response = client.get(callback)
     assert response.status_code == 400
     assert "You chose not to give Aourly access" in response.get_data(as_text=True)
     with app.app_context():
@@ -106,19 +105,23 @@ def test_invalid_scope_is_explained(sandbox: Any) -> None:
     answer = requests.get(auth_url, allow_redirects=False, timeout=10)
     assert answer.status_code in (302, 303)
     location = urlsplit(answer.headers["Location"])
-    response = client.get(f"{location.path}?{location.query}")
+    with unchanged(engine(app)):
+        response = client.get(f"{location.path}?{location.query}")
     assert response.status_code == 400
     assert "invalid scope" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_connection("acme") is None
 
 
 def test_forged_or_missing_state_stores_nothing(app: Flask, client: FlaskClient) -> None:
     login(client)
-    for query in ("code=abc&state=forged", "code=abc", ""):
-        response = client.get(f"/integrations/fortnox/callback?{query}")
-        assert response.status_code == 400
-        assert "could not be verified" in response.get_data(as_text=True)
-    start(client)  # a real state in the session, but the callback brings another
-    response = client.get("/integrations/fortnox/callback?code=abc&state=other")
+    with unchanged(engine(app)):
+        for query in ("code=abc&state=forged", "code=abc", ""):
+            response = client.get(f"/integrations/fortnox/callback?{query}")
+            assert response.status_code == 400
+            assert "could not be verified" in response.get_data(as_text=True)
+        start(client)  # a real state in the session, but the callback brings another
+        response = client.get("/integrations/fortnox/callback?code=abc&state=other")
     assert response.status_code == 400
     with app.app_context():
         assert get_connection("acme") is None
@@ -128,23 +131,38 @@ def test_a_callback_is_single_use(app: Flask, client: FlaskClient) -> None:
     login(client)
     callback = consent(start(client))
     assert client.get(callback).status_code == 303
-    again = client.get(callback)
+    with unchanged(engine(app)):  # the tokens stored by the first use stay as they are
+        again = client.get(callback)
     assert again.status_code == 400
     assert "already used" in again.get_data(as_text=True)
 
 
-def test_a_reused_code_is_refused_by_fortnox(app: Flask, client: FlaskClient) -> None:
+def alert(message: str) -> str:
+    """The callback page's error box holding exactly ``message``."""
+    return f'role="alert">{message}</div>'
+
+
+def test_a_reused_code_is_refused_by_fortnox(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     login(client)
     old_callback = consent(start(client))
     assert client.get(old_callback).status_code == 303
     old_code = dict(p.split("=", 1) for p in old_callback.split("?", 1)[1].split("&"))["code"]
     new_callback = consent(start(client))
     params = dict(p.split("=", 1) for p in new_callback.split("?", 1)[1].split("&"))
-    response = client.get(
-        f"/integrations/fortnox/callback?code={old_code}&state={params['state']}"
-    )
+    with unchanged(engine(app)), caplog.at_level(logging.INFO, logger="aourly_fortnox.oauth"):
+        response = client.get(
+            f"/integrations/fortnox/callback?code={old_code}&state={params['state']}"
+        )
     assert response.status_code == 400
-    assert "code was already used or has expired" in response.get_data(as_text=True)
+    assert alert("Fortnox did not accept the sign-in (the code was already used or has "
+                 "expired). Nothing was changed. Start again with Connect Fortnox."
+                 ) in response.get_data(as_text=True)
+    prefix = "Fortnox refused the authorization code: "
+    refused = [m for m in caplog.messages if m.startswith(prefix)]
+    assert len(refused) == 1 and refused[0] != prefix + "None" and len(refused[0]) > len(prefix)
+    assert old_code not in caplog.text
 
 
 def test_an_expired_code_is_refused(sandbox: Any, app: Flask, client: FlaskClient) -> None:
@@ -166,9 +184,11 @@ def test_fortnox_down_during_the_exchange(sandbox: Any, app: Flask, client: Flas
     login(client)
     callback = consent(start(client))
     sandbox.admin("POST", "/_admin/faults", json={"token_error_rate": 1.0, "seed": 3})
-    response = client.get(callback)
+    with unchanged(engine(app)):
+        response = client.get(callback)
     assert response.status_code == 502
-    assert "Fortnox is not answering right now" in response.get_data(as_text=True)
+    assert alert("Fortnox is not answering right now. Nothing was changed. Try again in a few "
+                 "minutes.") in response.get_data(as_text=True)
     with app.app_context():
         assert get_connection("acme") is None
 
@@ -180,7 +200,8 @@ def test_someone_elses_callback_is_refused(sandbox: Any, app: Flask) -> None:
     callback = consent(start(owner))
     login(other, "globex-owner", "globex")
     start(other)  # the other user has a flow of their own
-    response = other.get(callback)
+    with unchanged(engine(app)):
+        response = other.get(callback)
     assert response.status_code in (400, 403)
     assert "Nothing was changed" in response.get_data(as_text=True)
     with app.app_context():
@@ -192,7 +213,12 @@ def test_a_non_owner_cannot_finish_the_flow(app: Flask, client: FlaskClient) -> 
     login(owner)
     callback = consent(start(owner))
     login(client, "coordinator")
-    assert client.get(callback).status_code == 403
+    with unchanged(engine(app)):
+        assert client.get(callback).status_code == 403
+    with app.app_context():
+        assert get_connection("acme") is None
+    # The owner's own flow was not used up by the refused attempt.
+    assert owner.get(callback).status_code == 303
 
 
 def test_locked_fortnox_account_is_explained(
@@ -202,7 +228,9 @@ def test_locked_fortnox_account_is_explained(
     sandbox.admin("POST", f"/_admin/companies/{db}/settings", json={"locked": True})
     try:
         login(client)
-        response = client.get(consent(start(client), database_number=db))
+        callback = consent(start(client), database_number=db)
+        with unchanged(engine(app)):
+            response = client.get(callback)
     finally:
         sandbox.admin("POST", f"/_admin/companies/{db}/settings", json={"locked": False})
     assert response.status_code == 400
@@ -302,7 +330,8 @@ def test_one_fortnox_company_cannot_serve_two_aourly_companies(
     login(acme)
     assert connect(acme).status_code == 303
     login(globex, "globex-owner", "globex")
-    response = connect(globex)
+    with unchanged(engine(app)):
+        response = connect(globex)
     assert response.status_code == 409
     assert "already connected to another Aourly company" in response.get_data(as_text=True)
     with app.app_context():

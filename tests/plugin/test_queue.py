@@ -20,8 +20,12 @@ from aourly_fortnox.state import state
 from .conftest import login
 from .flow import REDIS_URL, connect, sandbox_host
 from .host import TOKEN_KEY
+from .rq_keys import forget_queues
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
@@ -30,9 +34,10 @@ def queue_names() -> Any:
     names = (f"test_fortnox_{suffix}", f"test_fortnox_backfill_{suffix}")
     yield names
     r = redis.Redis.from_url(REDIS_URL)
-    for name in names:
-        r.delete(f"rq:queue:{name}")
+    forget_queues(r, names)
+    leftovers = [key for name in names for key in r.scan_iter(match=f"rq:*:{name}")]
     r.close()
+    assert leftovers == [], leftovers
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -11,8 +11,11 @@ from flask_sqlalchemy import SQLAlchemy
 from aourly_fortnox import ConfigError, FortnoxIntegration
 from aourly_fortnox.state import state
 
+from ..dbstate import unchanged
+from .charts import install_chart
 from .conftest import login
 from .host import TOKEN_KEY, create_host
+from .test_access import csrf
 
 
 def test_unknown_setting_is_refused_with_a_suggestion() -> None:
@@ -78,9 +81,15 @@ def test_missing_owner_hook_fails_closed_and_logs_the_hook(
         upgrade_database(app)
     client = app.test_client()
     login(client)
-    with caplog.at_level(logging.ERROR, logger="aourly_fortnox"):
+    with app.app_context():
+        install_chart()
+        engine = state(app).db.engine
+    with caplog.at_level(logging.ERROR, logger="aourly_fortnox"), unchanged(engine):
         response = client.get("/integrations/")
-    assert response.status_code == 403
+        posted = client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
+    assert response.status_code == 403 and posted.status_code == 403
+    with client.session_transaction() as sess:
+        assert not sess.get("_flashes")
     assert "@fortnox.owner_check" in caplog.text
     assert "@fortnox.current_company_loader" in caplog.text
 

@@ -1,0 +1,232 @@
+"""The outbox: every item the host hands over is one row per object and Fortnox company, in
+the state that tells the truth (pending, held, synced), and the badges read it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from aourly_fortnox.models import (
+    Connection,
+    ConnectionStatus,
+    RecordState,
+    SyncRecord,
+    utcnow,
+)
+from aourly_fortnox.state import state
+from aourly_fortnox.sync import outbox
+
+from .charts import DB_NUMBER, install_chart
+
+
+def rows(app: Flask) -> list[tuple[Any, ...]]:
+    with app.app_context():
+        state(app).db.session.expire_all()
+        return sorted(
+            (r.company_id, r.database_number, r.object_type, r.object_id, str(r.state),
+             r.attempts)
+            for r in state(app).db.session.query(SyncRecord)
+        )
+
+
+def test_one_row_per_company_type_and_object(app: Flask) -> None:
+    with app.app_context():
+        install_chart("acme")
+        for company, kind, object_id in (("acme", "invoice", "1"), ("acme", "invoice", "1"),
+                                         ("acme", "customer", "1"), ("acme", "invoice", "2"),
+                                         ("globex", "invoice", "1")):
+            outbox.record_push(company, kind, object_id, commit=True)
+    pending, held = str(RecordState.PENDING), str(RecordState.HELD)
+    assert rows(app) == [
+        ("acme", DB_NUMBER, "customer", "1", pending, 0),
+        ("acme", DB_NUMBER, "invoice", "1", pending, 0),
+        ("acme", DB_NUMBER, "invoice", "2", pending, 0),
+        ("globex", 0, "invoice", "1", held, 0),  # not connected: held, no Fortnox company
+    ]
+
+
+def test_a_new_row_is_due_now(app: Flask) -> None:
+    with app.app_context():
+        before = utcnow()
+        record = outbox.record_push("acme", "invoice", "1", commit=True)
+        assert record.attempts == 0
+        assert record.next_attempt_at is not None
+        due = record.next_attempt_at
+        due = due if due.tzinfo else due.replace(tzinfo=before.tzinfo)
+        assert before <= due <= utcnow()
+
+
+def mark_synced(app: Flask, kind: str, object_id: str, remote_id: str | None) -> None:
+    with app.app_context():
+        db = state(app).db
+        record = db.session.query(SyncRecord).filter_by(object_type=kind,
+                                                         object_id=object_id).one()
+        record.state = RecordState.SYNCED
+        record.remote_id = remote_id
+        record.next_attempt_at = None
+        db.session.commit()
+
+
+def state_of(app: Flask, kind: str, object_id: str) -> tuple[str, bool]:
+    with app.app_context():
+        record = state(app).db.session.query(SyncRecord).filter_by(
+            object_type=kind, object_id=object_id).one()
+        return str(record.state), record.next_attempt_at is not None
+
+
+def test_a_synced_invoice_is_not_sent_twice_but_an_edited_customer_goes_again(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        install_chart()
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        outbox.record_push("acme", "customer", "7", commit=True)
+    mark_synced(app, "invoice", "1", "F-1001")
+    mark_synced(app, "customer", "7", "C-7")
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)  # the host sends it again
+        outbox.record_push("acme", "customer", "7", commit=True)  # the owner edited it
+    assert state_of(app, "invoice", "1") == (str(RecordState.SYNCED), False)
+    assert state_of(app, "customer", "7") == (str(RecordState.PENDING), True)
+
+
+def test_synced_without_a_fortnox_id_is_sent_again(app: Flask) -> None:
+    with app.app_context():
+        install_chart()
+        outbox.record_push("acme", "invoice", "1", commit=True)
+    mark_synced(app, "invoice", "1", None)  # Fortnox never told us its number
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)
+    assert state_of(app, "invoice", "1") == (str(RecordState.PENDING), True)
+
+
+def test_after_a_switch_of_fortnox_company_the_same_object_gets_its_own_row(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        install_chart()
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        db = state(app).db
+        db.session.query(Connection).one().database_number = 2002
+        db.session.commit()
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        states = outbox.sync_states("acme", "invoice", ["1"])
+    assert [r[:4] for r in rows(app)] == [("acme", DB_NUMBER, "invoice", "1"),
+                                         ("acme", 2002, "invoice", "1")]
+    assert states == {"1": str(RecordState.PENDING)}
+
+
+def test_badges_prefer_the_current_fortnox_companys_row(app: Flask) -> None:
+    with app.app_context():
+        db = state(app).db
+        # Recorded before the first connect (no Fortnox company yet: database 0, held)...
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        outbox.record_push("acme", "invoice", "2", commit=True)
+        install_chart()
+        # ...then sent to the current Fortnox company.
+        db.session.add(SyncRecord(company_id="acme", database_number=DB_NUMBER,
+                                  object_type="invoice", object_id="1",
+                                  state=RecordState.SYNCED, remote_id="F-1"))
+        db.session.add(SyncRecord(company_id="acme", database_number=999, object_type="invoice",
+                                  object_id="3", state=RecordState.SYNCED, remote_id="F-3"))
+        db.session.add(SyncRecord(company_id="globex", database_number=0, object_type="invoice",
+                                  object_id="4", state=RecordState.HELD))
+        db.session.add(SyncRecord(company_id="acme", database_number=DB_NUMBER,
+                                  object_type="customer", object_id="2",
+                                  state=RecordState.SYNCED, remote_id="C-2"))
+        db.session.commit()
+        states = outbox.sync_states("acme", "invoice", ["1", "2", "3", "4", "5"])
+        assert outbox.sync_states("acme", "invoice", []) == {}
+    assert states == {"1": str(RecordState.SYNCED), "2": str(RecordState.HELD)}
+
+
+def test_held_items_go_to_the_current_fortnox_company_when_released(app: Flask) -> None:
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        outbox.record_push("globex", "invoice", "9", commit=True)
+        assert outbox.send_held("acme") is None  # not connected: they stay held
+        install_chart()
+        conn = state(app).db.session.query(Connection).filter_by(company_id="acme").one()
+        conn.status = ConnectionStatus.DISCONNECTED
+        state(app).db.session.commit()
+        assert outbox.send_held("acme") is None
+        conn.status = ConnectionStatus.CONNECTED
+        state(app).db.session.commit()
+        assert [r.object_id for r in outbox.held_records("acme")] == ["1"]
+        assert outbox.send_held("acme") == 1
+        assert outbox.held_records("acme") == []
+    assert rows(app) == [("acme", DB_NUMBER, "invoice", "1", str(RecordState.PENDING), 0),
+                         ("globex", 0, "invoice", "9", str(RecordState.HELD), 0)]
+    assert state_of(app, "invoice", "1")[1]
+
+
+def test_backfill_without_a_host_adapter_records_nothing(app: Flask) -> None:
+    with app.app_context():
+        state(app).adapter = None
+        assert outbox.backfill("acme") == 0
+    assert rows(app) == []
+
+
+def test_retry_puts_a_failed_item_back_due_now(app: Flask) -> None:
+    with app.app_context():
+        install_chart()
+        db = state(app).db
+        for object_id, record_state in (("1", RecordState.FAILED), ("2", RecordState.SYNCED),
+                                        ("3", RecordState.NEEDS_ATTENTION)):
+            db.session.add(SyncRecord(company_id="acme", database_number=DB_NUMBER,
+                                      object_type="invoice", object_id=object_id,
+                                      state=record_state, attempts=5))
+        db.session.commit()
+        ids = {r.object_id: r.id for r in db.session.query(SyncRecord)}
+        assert outbox.retry("acme", ids["1"]) is True
+        assert outbox.retry("acme", ids["2"]) is True  # allowed, but a synced item stays
+        assert outbox.retry("globex", ids["3"]) is False
+        assert outbox.retry("acme", 10_000) is False
+    assert state_of(app, "invoice", "1") == (str(RecordState.PENDING), True)
+    assert state_of(app, "invoice", "2") == (str(RecordState.SYNCED), False)
+    with app.app_context():
+        assert outbox.retry_all("acme") == 1
+    assert state_of(app, "invoice", "3") == (str(RecordState.PENDING), True)
+    assert [r[4:] for r in rows(app)] == [(str(RecordState.PENDING), 0),
+                                         (str(RecordState.SYNCED), 5),
+                                         (str(RecordState.PENDING), 0)]
+
+
+def test_the_log_lists_the_latest_problem_first(app: Flask) -> None:
+    from datetime import timedelta
+
+    with app.app_context():
+        db = state(app).db
+        now = utcnow()
+        for object_id, age in (("old", 30), ("new", 1), ("middle", 10)):
+            db.session.add(SyncRecord(company_id="acme", object_type="invoice",
+                                      object_id=object_id, state=RecordState.FAILED,
+                                      updated_at=now - timedelta(minutes=age)))
+        db.session.commit()
+        assert [r.object_id for r in outbox.problem_records("acme")] == ["new", "middle", "old"]
+
+
+def test_two_unconnected_companies_keep_their_own_rows_for_the_same_object_id(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        outbox.record_push("globex", "invoice", "1", commit=True)
+        outbox.record_push("globex", "invoice", "1", commit=True)
+    assert [r[:4] for r in rows(app)] == [("acme", 0, "invoice", "1"),
+                                         ("globex", 0, "invoice", "1")]
+
+
+def test_badges_answer_for_the_asked_objects_and_the_current_company_wins(app: Flask) -> None:
+    with app.app_context():
+        db = state(app).db
+        outbox.record_push("acme", "invoice", "1", commit=True)  # held before the connect
+        outbox.record_push("acme", "invoice", "2", commit=True)
+        install_chart()
+        # Sent after connecting, and failed there: the badge must say failed, not held.
+        db.session.add(SyncRecord(company_id="acme", database_number=DB_NUMBER,
+                                  object_type="invoice", object_id="1",
+                                  state=RecordState.FAILED))
+        db.session.commit()
+        assert outbox.sync_states("acme", "invoice", ["1"]) == {"1": str(RecordState.FAILED)}
