@@ -15,8 +15,10 @@ settings, and how many invoices each company's backfill finds), for
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import signal
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -88,5 +90,7 @@ def host_app(spec: dict[str, Any]) -> Flask:
 
 
 def worker_app() -> Flask:
-    """The app factory `flask --app` calls in a worker process."""
+    """The app factory `flask --app` calls in a worker process (SIGUSR1 prints the stack
+    of every thread: of a work-horse too, which inherits it)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     return host_app(json.loads(os.environ[HOST_ENV]))

@@ -155,6 +155,12 @@ class WorkerProcess:
     def stop(self) -> None:
         if self.proc.poll() is None:
             horses = _descendants(self.proc.pid)
+            for pid in horses:  # a work-horse still running prints where it is
+                try:
+                    os.kill(pid, signal.SIGUSR1)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.3 if horses else 0)
             self.proc.send_signal(signal.SIGTERM)  # RQ's warm shutdown
             try:
                 self.proc.wait(timeout=5)
