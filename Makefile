@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 SANDBOX_PORT ?= 8765
 
-.PHONY: demo test lint architecture typecheck pytest bench services clean
+.PHONY: demo test test-faults lint architecture typecheck pytest bench services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 pytest: $(STAMP)
-	$(PY) -m pytest -W error
+	$(PY) -m pytest -W error -m "not faults"
+
+## The sync engine's slow fault and load tests (marker `faults`; real workers, about a minute).
+test-faults: $(STAMP) services
+	$(PY) -m pytest -W error -m faults
 
 ## Start Redis and PostgreSQL if they are not running (needs root, as on CI).
 services:

@@ -155,12 +155,13 @@ class WorkerProcess:
     def stop(self) -> None:
         if self.proc.poll() is None:
             horses = _descendants(self.proc.pid)
-            for pid in horses:  # a work-horse still running prints where it is
+            busy = self.horse()
+            if busy is not None:  # a work-horse still running prints where it is
                 try:
-                    os.kill(pid, signal.SIGUSR1)
+                    os.kill(busy, signal.SIGUSR1)
+                    time.sleep(0.3)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.3 if horses else 0)
             self.proc.send_signal(signal.SIGTERM)  # RQ's warm shutdown
             try:
                 self.proc.wait(timeout=5)
@@ -181,7 +182,8 @@ class Harness:
     """A host on PostgreSQL and a private Redis, connected to the sandbox, plus its workers."""
 
     def __init__(self, sandbox: Any, database_url: str, redis_server: PrivateRedis,
-                 workdir: Path, **config: Any) -> None:
+                 workdir: Path, backfill: dict[str, int] | None = None, customers: int = 1,
+                 **config: Any) -> None:
         self.sandbox = sandbox
         self.redis = redis_server
         self.workdir = workdir
@@ -189,6 +191,7 @@ class Harness:
             "database_url": database_url, "sandbox_url": sandbox.url,
             "client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
             "redis_url": redis_server.url, "config": {**BASE_CONFIG, **config},
+            "backfill": backfill or {}, "customers": customers,
         }
         self.app = host_app(self.spec)
         with self.app.app_context():
