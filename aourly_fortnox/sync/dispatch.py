@@ -32,6 +32,18 @@ return 0
 """
 
 
+#: Keeps the guard for another lease while it names this job, or takes it back when Redis
+#: lost it (flushed, restarted); 0 when another job holds it now.
+_RENEW = """
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] or not holder then
+  redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 def guard_key(company_id: str) -> str:
     """The Redis key that says a push job of this company is live."""
     return f"aourly_fortnox:push:{company_id}"
@@ -67,6 +79,24 @@ def nudge(company_id: str, delay: float = 0) -> bool:
                     type(exc).__name__)
         return False
     return True
+
+
+def renew(company_id: str, job_id: str | None) -> bool:
+    """A live job keeps its company's guard for another lease (once per row): otherwise a job
+    running longer than a lease loses it, and a sweep or a send starts a second job for the
+    same company. False: another job holds the guard now, so this one should stop."""
+    if job_id is None or not state().settings.queue_is_async:
+        return True
+    redis = redis_or_none()
+    if redis is None:
+        return True
+    ttl = int(float(state().settings.lease_seconds)) + 1
+    try:
+        return bool(redis.eval(_RENEW, 1, guard_key(company_id), job_id, ttl))
+    except Exception as exc:  # a Redis hiccup: the rows' leases still fence the work
+        log.warning("Could not renew the push guard of company %s (%s)", company_id,
+                    type(exc).__name__)
+        return True
 
 
 def job_done(company_id: str, job_id: str | None) -> None:
