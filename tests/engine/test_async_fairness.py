@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from rq import Queue, Worker
-from rq.registry import FinishedJobRegistry
+from rq.registry import FinishedJobRegistry, StartedJobRegistry
 
 from aourly_fortnox.state import state
 
@@ -61,3 +61,39 @@ def test_a_large_backfill_does_not_hold_up_another_company_s_invoice(
     assert a_at_b < BACKFILL  # B did not simply wait for A to finish
     assert stats[f"{sandbox.client_id}/1001"]["429"] == 0  # our limiter kept A under Fortnox's
     assert delay <= 10
+
+
+def test_a_job_running_longer_than_a_lease_stays_the_company_s_only_job(
+    harness: Callable[..., Harness], sandbox: Any, private_redis: PrivateRedis
+) -> None:
+    # Fortnox answers slowly, so A's job never fills the rate-limit window and never hands
+    # its worker back: it runs for many leases. The company must still have one live job,
+    # or a sweep starts a second one and A holds both workers.
+    h = harness(backfill={"acme": 120}, AOURLY_FORTNOX_LEASE_SECONDS=2)
+    h.connect("acme", "owner", 1001)
+    h.connect("globex", "globex-owner", 1002)
+    sandbox.faults(latency_ms=100)
+    h.worker("w1")
+    h.worker("w2")
+    wait_for("two workers", lambda: len(Worker.all(connection=private_redis.client)) == 2,
+             timeout=30)
+    with h.app.app_context():
+        state(h.app).ext.backfill("acme")
+    running = StartedJobRegistry(queue=Queue(state(h.app).settings.queue_name,
+                                             connection=private_redis.client))
+    most, until = 0, time.monotonic() + 8  # four leases
+    while time.monotonic() < until:
+        most = max(most, running.count)
+        time.sleep(0.05)
+    sent = time.monotonic()
+    h.send("c1.1", company="globex")
+    wait_for("B's invoice", lambda: h.synced(["c1.1"], company="globex"), timeout=60,
+             interval=0.05)
+    delay = time.monotonic() - sent
+    wait_for("A's whole backfill", lambda: h.synced(list(h.records("acme"))), timeout=120,
+             interval=0.5)
+    print(f"most push jobs running at once for A: {most}; B synced {delay:.2f} s after its "
+          "commit")
+    assert most == 1
+    assert delay <= 10
+    assert h.copies("acme", 1001) == {i: 1 for i in h.records("acme")}
