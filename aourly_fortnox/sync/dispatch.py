@@ -2,8 +2,9 @@
 per company, and the job's own hand-back when it ends.
 
 The database row is the authority on what must happen; Redis only carries the job. A guard key
-(``aourly_fortnox:push:<company>``, living a lease) keeps a company to one live push job
-however many sends, retries and sweeps nudge it; job ids stay per attempt. Redis being down
+(``aourly_fortnox:push:<company>``, living a lease, renewed by the live job before each row)
+keeps a company to one live push job however many sends, retries and sweeps nudge it; job ids
+stay per attempt. Redis being down
 at a nudge never breaks the host's action: the tick's sweep finds the row later.
 """
 
