@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 SANDBOX_PORT ?= 8765
 
-.PHONY: demo test lint architecture typecheck pytest bench mutate services clean
+.PHONY: demo test test-faults lint architecture typecheck pytest bench mutate services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 pytest: $(STAMP)
-	$(PY) -m pytest -W error
+	$(PY) -m pytest -W error -m "not faults"
+
+## The sync engine's slow fault and load tests (marker `faults`; real workers, about a minute).
+test-faults: $(STAMP) services
+	$(PY) -m pytest -W error -m faults
 
 ## Mutation testing of the critical modules ([tool.mutmut] in pyproject.toml); prints the
 ## score per module. Not part of `make test`: a full run takes hours on 2 cores (see README).

@@ -2,8 +2,9 @@
 per company, and the job's own hand-back when it ends.
 
 The database row is the authority on what must happen; Redis only carries the job. A guard key
-(``aourly_fortnox:push:<company>``, living a lease) keeps a company to one live push job
-however many sends, retries and sweeps nudge it; job ids stay per attempt. Redis being down
+(``aourly_fortnox:push:<company>``, living a lease, renewed by the live job before each row)
+keeps a company to one live push job however many sends, retries and sweeps nudge it; job ids
+stay per attempt. Redis being down
 at a nudge never breaks the host's action: the tick's sweep finds the row later.
 """
 
@@ -28,6 +29,18 @@ PENDING_NUDGES = "aourly_fortnox_nudges"
 #: Deletes the guard only if it still names this job (a later job may own it by now).
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+#: Keeps the guard for another lease while it names this job, or takes it back when Redis
+#: lost it (flushed, restarted); 0 when another job holds it now.
+_RENEW = """
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] or not holder then
+  redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
 return 0
 """
 
@@ -67,6 +80,24 @@ def nudge(company_id: str, delay: float = 0) -> bool:
                     type(exc).__name__)
         return False
     return True
+
+
+def renew(company_id: str, job_id: str | None) -> bool:
+    """A live job keeps its company's guard for another lease (once per row): otherwise a job
+    running longer than a lease loses it, and a sweep or a send starts a second job for the
+    same company. False: another job holds the guard now, so this one should stop."""
+    if job_id is None or not state().settings.queue_is_async:
+        return True
+    redis = redis_or_none()
+    if redis is None:
+        return True
+    ttl = int(float(state().settings.lease_seconds)) + 1
+    try:
+        return bool(redis.eval(_RENEW, 1, guard_key(company_id), job_id, ttl))
+    except Exception as exc:  # a Redis hiccup: the rows' leases still fence the work
+        log.warning("Could not renew the push guard of company %s (%s)", company_id,
+                    type(exc).__name__)
+        return True
 
 
 def job_done(company_id: str, job_id: str | None) -> None:

@@ -39,11 +39,7 @@ def record_push(
         )
     ).scalar_one_or_none()
     if record is None:
-        record = SyncRecord(
-            company_id=company_id, database_number=db_number,
-            object_type=object_type, object_id=object_id, attempts=0,
-        )
-        db_session.add(record)
+        record = _insert_if_absent(company_id, db_number, object_type, object_id)
     # Disconnected means nothing reaches Fortnox: hold it for the owner's "Send held items".
     disconnected = conn is None or conn.status in (
         ConnectionStatus.DISCONNECTED, ConnectionStatus.NOT_CONNECTED
@@ -65,6 +61,41 @@ def record_push(
     else:
         db_session.flush()
     return record
+
+
+def _insert_if_absent(
+    company_id: str, db_number: int, object_type: str, object_id: str
+) -> SyncRecord:
+    """The object's new row; when a concurrent host request inserts the same row (two sends
+    of invoices of one new customer), that request's row, so neither commit fails on the
+    unique constraint. PostgreSQL waits for the other transaction, then does nothing."""
+    db_session = session()
+    values = {"company_id": company_id, "database_number": db_number,
+              "object_type": object_type, "object_id": object_id, "attempts": 0}
+    dialect = db_session.get_bind(mapper=SyncRecord).dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        record = SyncRecord(**values)
+        db_session.add(record)
+        return record
+    key = ["company_id", "database_number", "object_type", "object_id"]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        db_session.execute(postgresql.insert(SyncRecord).values(**values)
+                           .on_conflict_do_nothing(index_elements=key))
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        db_session.execute(sqlite.insert(SyncRecord).values(**values)
+                           .on_conflict_do_nothing(index_elements=key))
+    return db_session.execute(
+        select(SyncRecord).where(
+            SyncRecord.company_id == company_id,
+            SyncRecord.database_number == db_number,
+            SyncRecord.object_type == object_type,
+            SyncRecord.object_id == object_id,
+        )
+    ).scalar_one()
 
 
 def _customer_unchanged(company_id: str, record: SyncRecord) -> bool:

@@ -71,6 +71,9 @@ def push_due(company_id: str, job_id: str | None = None) -> None:
             return
         seen.update(claim.record_id for claim in claims)
         for index, claim in enumerate(claims):
+            if not dispatch.renew(company_id, job_id):
+                leases.release(claims[index:])  # another job has the company now
+                return
             try:
                 push_one(ctx, claim)
             except StopPush as stop:

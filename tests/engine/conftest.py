@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from aourly_fortnox.host import CustomerData, InvoiceData, InvoiceRowData
 from aourly_fortnox.sandbox.testing import running_sandbox
 from aourly_fortnox.state import state
 
-from ..plugin.conftest import login
+from ..plugin.conftest import login, postgres_url  # noqa: F401 (a fixture, used by name)
 from ..plugin.flow import connect, sandbox_host
+from .async_support import Harness, PrivateRedis
 
 DB = 1001  # the sandbox's "Demo Bygg AB", preselected on the consent page
 
@@ -25,6 +27,31 @@ DB = 1001  # the sandbox's "Demo Bygg AB", preselected on the consent page
 def sandbox() -> Iterator[Any]:
     with running_sandbox(code_ttl=600, rate_limit="250/5") as sb:
         yield sb
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of this test alone: fault tests stop and flush it, never the shared one."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def harness(sandbox: Any, postgres_url: str, private_redis: PrivateRedis,  # noqa: F811
+            tmp_path: Path) -> Iterator[Callable[..., Harness]]:
+    """``harness(**settings)``: a host on PostgreSQL and the private Redis; its workers are
+    stopped and its connections closed at the end."""
+    made: list[Harness] = []
+
+    def make(**config: Any) -> Harness:
+        made.append(Harness(sandbox, postgres_url, private_redis, tmp_path, **config))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
 
 
 @pytest.fixture
