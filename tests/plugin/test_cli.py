@@ -194,9 +194,13 @@ def test_backfill_records_every_sent_invoice_its_customer_and_every_voucher(
     assert len(records(app)) == 6  # idempotent per object: no duplicates
 
 
-def test_backfill_of_a_connected_company_queues_items_as_pending(app: Flask) -> None:
+def test_backfill_of_a_connected_company_queues_items_as_pending() -> None:
     from .charts import install_chart
 
+    # A real queue with no worker yet: the rows as backfill records them, nothing pushed.
+    app, _, _ = create_host(AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
+    with app.app_context():
+        upgrade_database(app)
     fill_adapter(app)
     with app.app_context():
         install_chart()
