@@ -303,3 +303,42 @@ def test_without_a_login_view_htmx_goes_to_the_site_root_and_a_browser_gets_401(
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/"
     assert client.get("/integrations/").status_code == 401
 
+
+
+def test_the_csrf_refusal_says_what_to_do(client: FlaskClient, engine: Any) -> None:
+    login(client)
+    response = client.post("/integrations/fortnox/sync", data={"csrf_token": "wrong"})
+    assert response.status_code == 400
+    assert ("The form has expired or was not sent from this site. Reload the page and try "
+            "again.") in response.get_data(as_text=True)
+
+
+def test_reading_methods_need_no_csrf_token(client: FlaskClient, engine: Any) -> None:
+    login(client)
+    with unchanged(engine):
+        assert client.head("/integrations/").status_code == 200
+        assert client.options("/integrations/fortnox/sync").status_code == 200
+
+
+def test_a_host_that_switches_csrf_off_is_obeyed(engine: Any) -> None:
+    from .host import create_host
+
+    app, _, _ = create_host(WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        from aourly_fortnox.migrate import upgrade_database
+
+        upgrade_database(app)
+    client = app.test_client()
+    login(client)
+    response = client.post("/integrations/fortnox/log/retry")
+    assert response.status_code == 303
+
+
+def test_htmx_actions_redirect_with_hx_redirect_not_a_302(client: FlaskClient,
+                                                         engine: Any) -> None:
+    login(client)
+    response = client.post("/integrations/fortnox/log/retry",
+                           data={"csrf_token": csrf(client)}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == "/integrations/fortnox/log"
+    assert "Location" not in response.headers

@@ -299,3 +299,18 @@ def test_forget_with_the_answer_yes_at_the_prompt(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["fortnox", "forget", "acme"], input="y\n")
     assert result.exit_code == 0 and "Forgot company acme." in result.output
     assert set(rows_of(app, "acme").values()) == {0}
+
+
+def test_blank_entries_in_the_key_list_are_ignored_and_bad_keys_are_named_by_position(
+) -> None:
+    cipher = TokenCipher(f" {NEW_KEY} , ,{OLD_KEY}, ")
+    assert cipher.decrypt(Fernet(OLD_KEY.encode()).encrypt(b"x").decode()) == "x"
+    with pytest.raises(ConfigError) as info:
+        TokenCipher(" , ")
+    assert str(info.value) == "AOURLY_FORTNOX_TOKEN_KEYS holds no key."
+    with pytest.raises(ConfigError) as info:
+        TokenCipher(f"{NEW_KEY},not-a-key")
+    assert str(info.value) == ("AOURLY_FORTNOX_TOKEN_KEYS: key 2 is not a valid Fernet key "
+                               "(32 url-safe base64-encoded bytes).")
+    with pytest.raises(ConfigError, match="key 1 is not"):
+        TokenCipher(["not-a-key", NEW_KEY])
