@@ -38,6 +38,17 @@ def job_context(app: Flask) -> push.PushContext:
     )
 
 
+def claimed_then_taken_over(session: Any) -> leases.Claim:
+    """Commit the recorded row without a push job (we play one by hand), claim it, then let
+    another job take it over, as if this one had stalled past its lease."""
+    session.info.pop(dispatch.PENDING_NUDGES, None)
+    session.commit()
+    (claim,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
+    session.query(SyncRecord).filter_by(id=claim.record_id).update({"lease_token": "another-job"})
+    session.commit()
+    return claim
+
+
 def mine(sandbox: Any, number: str) -> list[dict[str, Any]]:
     return [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == number]
 
@@ -69,13 +80,7 @@ def test_a_job_that_lost_its_lease_sends_and_writes_nothing(
     with app.app_context():
         state(app).ext.sync_customer("acme", "c6")
         session = state(app).db.session
-        session.info.pop(dispatch.PENDING_NUDGES, None)  # no push job: we play one by hand
-        session.commit()
-        (claim,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
-        # Another job took the row over (this one stalled past its lease).
-        session.query(SyncRecord).filter_by(id=claim.record_id).update(
-            {"lease_token": "another-job"})
-        session.commit()
+        claim = claimed_then_taken_over(session)
         before = sandbox.stats()
         push.push_one(job_context(app), claim)
     stale = row(app, "customer", "c6")
@@ -127,12 +132,7 @@ def test_a_job_that_lost_its_lease_does_not_update_a_customer_either(
     with app.app_context():
         state(app).ext.sync_customer("acme", "c8")
         session = state(app).db.session
-        session.info.pop(dispatch.PENDING_NUDGES, None)
-        session.commit()
-        (claim,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
-        session.query(SyncRecord).filter_by(id=claim.record_id).update(
-            {"lease_token": "another-job"})
-        session.commit()
+        claim = claimed_then_taken_over(session)
         before = sandbox.stats()
         push.push_one(job_context(app), claim)
     assert [c["Name"] for c in fortnox(sandbox, "customers")
