@@ -73,11 +73,11 @@ def nudge(company_id: str, delay: float = 0) -> bool:
         if not redis.set(guard_key(company_id), job_id, nx=True, ex=ttl):
             return False  # a live job will see the row (it re-checks before it ends)
         enqueue(PUSH_JOB, company_id, job_id, job_id=job_id, delay=delay)
-    except QueueUnavailable:
-        return False
     except Exception as exc:  # a Redis hiccup: the sweep finds the row later
-        log.warning("Could not nudge the push job of company %s (%s)", company_id,
-                    type(exc).__name__)
+        if not isinstance(exc, QueueUnavailable):
+            log.warning("Could not nudge the push job of company %s (%s)", company_id,
+                        type(exc).__name__)
+        job_done(company_id, job_id)  # no job carries the guard: free it for the next nudge
         return False
     return True
 
