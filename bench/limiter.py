@@ -21,7 +21,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from aourly_fortnox.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter, parse_rate
+from aourly_fortnox.fortnox.ratelimit import (
+    LocalRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    parse_rate,
+)
 
 REDIRECT_URI = "http://127.0.0.1:9/bench-callback"
 SCOPES = "companyinformation customer invoice bookkeeping settings"
@@ -72,10 +77,10 @@ def run_worker(job: WorkerJob, barrier: Any, results: Any) -> None:
     """One worker process: send requests until the deadline; report (ok, 429s, other)."""
     import redis
 
-    from aourly_fortnox.client import FortnoxClient
-    from aourly_fortnox.errors import FortnoxError, RateLimited
-    from aourly_fortnox.oauth import FortnoxOAuth, TokenSet
-    from aourly_fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
+    from aourly_fortnox.fortnox.client import FortnoxClient
+    from aourly_fortnox.fortnox.errors import FortnoxError, RateLimited
+    from aourly_fortnox.fortnox.oauth import FortnoxOAuth, TokenSet
+    from aourly_fortnox.fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
 
     # The 429 warnings of the naive mode are the point, but belong in the table, not here.
     logging.getLogger("aourly_fortnox").setLevel(logging.ERROR)
@@ -135,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import redis
 
-    from aourly_fortnox.oauth import FortnoxOAuth
+    from aourly_fortnox.fortnox.oauth import FortnoxOAuth
     from aourly_fortnox.sandbox.testing import running_sandbox
 
     prefix = f"bench:aourly_fortnox:{uuid.uuid4().hex}:"

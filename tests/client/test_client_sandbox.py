@@ -19,6 +19,7 @@ from aourly_fortnox.fortnox.errors import AuthorizationExpired, OAuthError
 from aourly_fortnox.fortnox.oauth import FortnoxOAuth, parse_callback
 from aourly_fortnox.fortnox.tokens import MemoryTokenStore, ThreadLockFactory, TokenManager
 from tests.client.sandbox_workers import RedisTokenStore, call_many
+from tests.services import REDIS_URL
 
 testing = pytest.importorskip("aourly_fortnox.sandbox.testing")
 
@@ -122,7 +123,7 @@ def test_eight_processes_share_one_short_lived_connection() -> None:
 
     The sandbox revokes the whole chain if a refresh token is ever sent twice, so the shared
     lock must make that impossible: every refresh token is spent exactly once."""
-    conn = redis.Redis(host="127.0.0.1", port=6379)
+    conn = redis.Redis.from_url(REDIS_URL)
     prefix = f"test:aourly_fortnox:{uuid.uuid4().hex}:"
     workers, total = 8, 300
     try:
