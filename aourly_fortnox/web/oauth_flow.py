@@ -130,7 +130,7 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
 
     oauth = clients.oauth_client(redirect_uri())
     try:
-        tokens = oauth.exchange_code(code, redirect_uri())
+        tokens = oauth.exchange_code(code)  # the client carries the one redirect URI
     except (AuthorizationExpired, OAuthError) as exc:
         log.info("Fortnox refused the authorization code: %s", exc.reason)
         return CallbackResult(
