@@ -18,6 +18,7 @@ from aourly_fortnox.state import state
 
 from ..plugin.conftest import login
 from ..plugin.flow import REDIS_URL, connect, sandbox_host
+from ..plugin.rq_keys import forget_queues
 
 pytestmark = pytest.mark.redis
 
@@ -27,12 +28,7 @@ def queue_name() -> Iterator[str]:
     name = f"test-import-retry-{uuid.uuid4().hex[:8]}"
     yield name
     conn = redis.Redis.from_url(REDIS_URL)
-    for key in conn.scan_iter(f"rq:*{name}*"):
-        conn.delete(key)
-    queue = Queue(name, connection=conn)
-    for job_id in queue.job_ids + ScheduledJobRegistry(queue=queue).get_job_ids():
-        conn.delete(f"rq:job:{job_id}")
-    queue.delete(delete_jobs=True)
+    forget_queues(conn, (name,))
     conn.close()
 
 

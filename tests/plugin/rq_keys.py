@@ -11,8 +11,10 @@ def forget_queues(r: redis.Redis, names: tuple[str, ...]) -> None:
     for name in names:
         keys = [key.decode() for key in r.scan_iter(match=f"rq:*:{name}")]
         for key in keys:
-            if r.type(key) == b"zset":  # a registry: the ids of the jobs it still lists
-                for job_id in r.zrange(key, 0, -1):
+            kind = r.type(key)
+            if kind in (b"zset", b"list"):  # a registry or the queue: the jobs it still lists
+                ids = r.zrange(key, 0, -1) if kind == b"zset" else r.lrange(key, 0, -1)
+                for job_id in ids:
                     job = job_id.decode().split(":", 1)[0]
                     r.delete(f"rq:job:{job}", f"rq:results:{job}")
         if keys:

@@ -17,6 +17,7 @@ from aourly_fortnox.sync.reconcile import reconcile_runs
 
 from .charts import install_chart
 from .host import create_host
+from .rq_keys import forget_queues
 
 REDIS_URL = os.environ.get("AOURLY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 pytestmark = pytest.mark.redis
@@ -27,10 +28,7 @@ def queue_name() -> Iterator[str]:
     name = f"test-reconcile-{uuid.uuid4().hex[:8]}"
     yield name
     conn = redis.Redis.from_url(REDIS_URL)
-    queue = Queue(name, connection=conn)
-    for job_id in queue.job_ids:
-        conn.delete(f"rq:job:{job_id}")
-    queue.delete(delete_jobs=True)
+    forget_queues(conn, (name,))
     conn.close()
 
 
