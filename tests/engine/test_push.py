@@ -98,6 +98,11 @@ def test_several_matches_need_the_owner_who_links_one_and_the_invoice_goes(
     assert "2 customers in Fortnox have the organisation number" in log
     assert "Link this customer" in log and "Create a new customer" in log
     chosen = row.candidates[1]["number"]  # type: ignore[index]
+    # A row that is not this company's (or does not exist) is a 404, and nothing changes.
+    missing = client.post("/integrations/fortnox/log/999999/link",
+                          data={"customer_number": chosen, "csrf_token": csrf(client)})
+    assert missing.status_code == 404
+    assert records(app)[("customer", "c9")].state == RecordState.NEEDS_ATTENTION
     # A number that is not one of the candidates is refused and changes nothing.
     response = client.post(f"/integrations/fortnox/log/{row.id}/link",
                            data={"customer_number": "999", "csrf_token": csrf(client)})
