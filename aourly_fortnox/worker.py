@@ -28,6 +28,55 @@ log = logging.getLogger("aourly_fortnox.worker")
 
 TICK_LOCK = "aourly_fortnox:tick"
 
+# How long a fork waits for a running tick before it goes ahead anyway (and logs it).
+FORK_WAIT_SECONDS = 60
+
+
+class TickForkGuard:
+    """Forks wait until the ticker thread is between ticks.
+
+    RQ forks a work-horse per job while our ticker thread may be inside OpenSSL or libpq
+    (a tick decrypts every connected company's tokens and may refresh them). A lock held by
+    another thread at fork stays held for ever in the child: CI saw a work-horse hang at its
+    first token decryption. POSIX's advice is a fork handler; ``os.register_at_fork`` is it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held_for_fork = False
+        self._installed = False
+
+    def __enter__(self) -> TickForkGuard:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def install(self) -> None:
+        """Register the fork handlers once per process (they cannot be unregistered)."""
+        if self._installed:
+            return
+        self._installed = True
+        os.register_at_fork(
+            before=self._before_fork,
+            after_in_parent=self._after_fork,
+            after_in_child=self._after_fork,
+        )
+
+    def _before_fork(self) -> None:
+        self._held_for_fork = self._lock.acquire(timeout=FORK_WAIT_SECONDS)
+        if not self._held_for_fork:
+            log.warning("A tick ran for over %s s; forking a work-horse anyway", FORK_WAIT_SECONDS)
+
+    def _after_fork(self) -> None:
+        if self._held_for_fork:
+            self._held_for_fork = False
+            self._lock.release()
+
+
+TICK_FORK_GUARD = TickForkGuard()
+
 
 def write_heartbeat(name: str) -> None:
     """Record that this worker is alive (the card warns when none was seen for a while)."""
@@ -56,7 +105,7 @@ def tick_if_due(worker_name: str) -> bool:
 def _ticker(app: Flask, name: str, stop: threading.Event) -> None:
     interval = max(1, int(app.extensions["aourly_fortnox"].settings.heartbeat_interval))
     while not stop.is_set():
-        with app.app_context():
+        with TICK_FORK_GUARD, app.app_context():
             try:
                 tick_if_due(name)
             except Exception:  # the ticker must survive a database or Redis hiccup
@@ -90,6 +139,7 @@ def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> 
             engine.dispose(close=False)
 
     os.register_at_fork(after_in_child=forget_parent_connections)
+    TICK_FORK_GUARD.install()
     stop = threading.Event()
     ticker = None
     if with_scheduler:

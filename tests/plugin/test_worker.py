@@ -5,6 +5,7 @@ warning, queued runs that finish, and periodic work that runs once, not once per
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -118,6 +119,49 @@ def test_the_ticker_survives_a_failing_tick_and_stops_when_asked(
     assert set(heartbeats(app)) == {"ticker-1"}
 
 
+def test_a_work_horse_is_never_forked_in_the_middle_of_a_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick decrypts tokens and may refresh them: a work-horse forked meanwhile inherited a
+    lock held by the ticker thread and hung for ever at its own first decryption (seen in
+    CI). The fork waits until the tick is over."""
+    guard = worker.TickForkGuard()
+    monkeypatch.setattr(worker, "TICK_FORK_GUARD", guard)
+    guard.install()  # a fresh guard: its hooks stay registered but hold nothing afterwards
+    app = make_app(tmp_path, AOURLY_FORTNOX_HEARTBEAT_INTERVAL=1)
+    in_tick, end_tick, forked = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_tick(name: str) -> bool:
+        in_tick.set()
+        end_tick.wait(10)
+        return True
+
+    monkeypatch.setattr(worker, "tick_if_due", slow_tick)
+
+    def fork_a_child() -> None:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        forked.set()
+
+    stop = threading.Event()
+    ticker = threading.Thread(target=worker._ticker, args=(app, "ticker-1", stop))
+    ticker.start()
+    try:
+        assert in_tick.wait(5)
+        forker = threading.Thread(target=fork_a_child)
+        forker.start()
+        assert not forked.wait(0.5), "a child was forked while the tick was running"
+        end_tick.set()
+        assert forked.wait(10), "the fork never happened after the tick ended"
+        forker.join(5)
+    finally:
+        end_tick.set()
+        stop.set()
+        ticker.join(5)
+
+
 # -- the RQ worker, on the real Redis ----------------------------------------------------------
 @pytest.fixture
 def signal_handlers() -> Iterator[None]:
@@ -136,7 +180,8 @@ def test_a_fork_after_the_worker_returned_needs_no_app_context(
     a host's own subprocess) outside any app context must not raise in it."""
     hooks: list[Any] = []
     monkeypatch.setattr(worker.os, "register_at_fork",
-                        lambda after_in_child: hooks.append(after_in_child))
+                        lambda after_in_child, **others: hooks.append(after_in_child))
+    monkeypatch.setattr(worker, "TICK_FORK_GUARD", worker.TickForkGuard())
 
     class NoWork:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -151,7 +196,7 @@ def test_a_fork_after_the_worker_returned_needs_no_app_context(
     app = make_app(tmp_path, AOURLY_FORTNOX_REDIS_URL="redis://127.0.0.1:1/0")
     with app.app_context():
         worker.run_worker(app, with_scheduler=False, burst=True)
-    assert len(hooks) == 1
+    assert len(hooks) == 2  # the parent's connections, and the ticker's fork guard
     with app.app_context():
         engine = state(app).db.engine
         with engine.connect():
