@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from . import models
-from .connection.lifecycle import disconnect
 from .migrate import downgrade_database, upgrade_database
 from .models import Connection
 from .queries import record_counts, session
 from .state import current_app_object, state
 from .sync import outbox, runs
+from .sync.forget import forget_company
 from .sync.reconcile import reconcile_records, reconcile_runs
 from .sync.references import installation_id
 from .worker import run_worker
@@ -149,12 +148,5 @@ def forget(company: str, yes: bool) -> None:
     """Delete everything the plugin stores for COMPANY (after revoking its tokens)."""
     if not yes:
         click.confirm(f"Delete every Fortnox record of company {company}?", abort=True)
-    disconnect(company)
-    for model in (
-        models.SyncRecord, models.SyncRun, models.PulledVoucher, models.AccountMapping,
-        models.Account, models.FinancialYear, models.PredefinedAccount, models.VoucherSeries,
-        models.Connection,
-    ):
-        session().execute(delete(model).where(model.company_id == company))
-    session().commit()
+    forget_company(company)
     click.echo(f"Forgot company {company}.")

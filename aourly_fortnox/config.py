@@ -8,11 +8,14 @@ never silently falls back to a default.
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 PREFIX = "AOURLY_FORTNOX_"
+
+log = logging.getLogger("aourly_fortnox")
 
 #: name (without prefix) -> default. ``None`` means "no default".
 DEFAULTS: dict[str, Any] = {
@@ -30,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "URL_PREFIX": "/integrations",
     # Full pages extend this template; a host sets its own layout (with a ``content`` block).
     "BASE_TEMPLATE": "aourly_fortnox/standalone.html",
+    # The host's product name in every owner-visible sentence ("%(product)s" in the catalogue).
+    "PRODUCT_NAME": "Aourly",
     "HTTP_TIMEOUT": 30.0,
     # Refresh an access token this many seconds before it expires.
     "REFRESH_MARGIN": 120.0,
@@ -132,12 +137,9 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
         raise ConfigError(f"Unknown setting {key}.{hint}")
     values = {name: config.get(PREFIX + name, default) for name, default in DEFAULTS.items()}
     if not values["TOKEN_KEYS"]:
-        raise ConfigError(
-            f"{PREFIX}TOKEN_KEYS is not set: Fortnox tokens are encrypted at rest and need a "
-            "key. Generate one with "
-            "`python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'`."
-        )
+        values["TOKEN_KEYS"] = _testing_token_key(config)
+    values["API_URL"] = _api_url(str(values["API_URL"] or ""))
+    values["AUTH_URL"] = _auth_url(str(values["AUTH_URL"] or ""))
     prefix = str(values["URL_PREFIX"] or "")
     if not prefix.startswith("/"):
         raise ConfigError(f"{PREFIX}URL_PREFIX must start with '/', got {prefix!r}.")
@@ -149,3 +151,68 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
     except ValueError as exc:
         raise ConfigError(f"{PREFIX}RATE_LIMIT: {exc}") from None
     return Settings(values)
+
+
+def _testing_token_key(config: Mapping[str, Any]) -> str:
+    """An ephemeral Fernet key for an app with ``TESTING`` set, so a host's own test suite runs
+    without configuring the plugin; anywhere else a missing key is a start-up error."""
+    if not config.get("TESTING"):
+        raise ConfigError(
+            f"{PREFIX}TOKEN_KEYS is not set: Fortnox tokens are encrypted at rest and need a "
+            "key. Generate one with "
+            "`python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`."
+        )
+    from cryptography.fernet import Fernet
+
+    log.warning(
+        "%sTOKEN_KEYS is not set and TESTING is on: Fortnox tokens are encrypted with an "
+        "ephemeral key that dies with this app (never do this outside tests).", PREFIX,
+    )
+    return Fernet.generate_key().decode()
+
+
+def _api_url(url: str) -> str:
+    """The REST base without ``/3``: the client appends ``/3/...`` itself, and a pasted
+    ``https://api.fortnox.se/3/`` would otherwise ask for ``/3/3/...``."""
+    url = url.rstrip("/")
+    if url.endswith("/3"):
+        log.warning(
+            "%sAPI_URL ends in /3, but the client appends /3/... itself: using %s. Set it "
+            "without /3 to silence this.", PREFIX, url[:-2],
+        )
+        url = url[:-2]
+    return url
+
+
+def _auth_url(url: str) -> str:
+    """The OAuth base (``.../oauth-v1``) even when the authorize or token URL was pasted."""
+    url = url.rstrip("/")
+    for endpoint in ("/auth", "/token"):
+        if url.endswith(endpoint):
+            log.warning(
+                "%sAUTH_URL ends in %s, but it is the base of /auth, /token and /revoke: "
+                "using %s. Set it without %s to silence this.",
+                PREFIX, endpoint, url[: -len(endpoint)], endpoint,
+            )
+            return url[: -len(endpoint)]
+    return url
+
+
+def check_queue(settings: Settings, redis_given: bool, config: Mapping[str, Any]) -> None:
+    """No Redis for a queue that needs one: a start-up error, not a 500 at the first Sync now.
+
+    With ``TESTING`` set it is a warning (a host's own tests rarely run Redis): jobs then
+    cannot be queued, and Sync now says the job queue is not reachable."""
+    if not settings.queue_is_async or redis_given or settings.redis_url:
+        return
+    message = (
+        f"{PREFIX}REDIS_URL is not set: the Fortnox job queue, rate limiter and locks need "
+        "Redis (or pass redis= to init_app). Tests and scripts without Redis may set "
+        f"{PREFIX}QUEUE_IS_ASYNC = False to run every job inline, in the request that starts "
+        "it."
+    )
+    if not config.get("TESTING"):
+        raise ConfigError(message)
+    log.warning("%s TESTING is on, so this is only a warning: Sync now will answer that the "
+                "job queue is not reachable.", message)

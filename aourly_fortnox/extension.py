@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from .cli import fortnox_cli
-from .config import ConfigError, read_settings
+from .config import ConfigError, check_queue, read_settings
 from .connection.crypto import TokenCipher
 from .host import HostAdapter
 from .models import PulledVoucher
 from .queries import pulled_vouchers
 from .state import EXTENSION_KEY, FortnoxState, MappingKeyInfo
 from .sync import dispatch, outbox
+from .sync.forget import forget_company
 from .web.views import bp
 
 if TYPE_CHECKING:
@@ -75,7 +76,9 @@ class FortnoxIntegration:
         """Read settings, register the blueprint and CLI, keep state in ``app.extensions``.
 
         ``redis``: an existing connection (e.g. a fakeredis one for an embedded demo queue);
-        otherwise ``AOURLY_FORTNOX_REDIS_URL`` is used when a queue is first needed.
+        otherwise ``AOURLY_FORTNOX_REDIS_URL`` is used when a queue is first needed. One of
+        them is required while ``AOURLY_FORTNOX_QUEUE_IS_ASYNC`` is on (a ``ConfigError`` here;
+        only a warning in an app with ``TESTING`` set).
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("aourly_fortnox is already registered on this app.")
@@ -86,6 +89,7 @@ class FortnoxIntegration:
             raise ConfigError(
                 "The adapter passed to init_app does not implement aourly_fortnox.HostAdapter."
             )
+        check_queue(settings, redis is not None, app.config)
         app.extensions[EXTENSION_KEY] = FortnoxState(
             ext=self, settings=settings, db=db, cipher=cipher, adapter=adapter, redis=redis
         )
@@ -190,3 +194,11 @@ class FortnoxIntegration:
     ) -> list[PulledVoucher]:
         """Vouchers pulled from Fortnox for this company (newest first)."""
         return pulled_vouchers(str(company_id), financial_year)
+
+    def forget(self, company_id: str | int) -> bool:
+        """The company is gone from the host: revoke its Fortnox grant and delete every row the
+        plugin keeps for it (as ``flask fortnox forget``). A reused id then starts clean.
+
+        Commits the plugin's deletions; call it after the host committed its own. True if
+        anything was stored for the company."""
+        return forget_company(str(company_id))

@@ -17,7 +17,7 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import current_app, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 
 LOCALES = ("en", "sv")
 DOMAIN = "aourly_fortnox"
@@ -66,16 +66,31 @@ def current_locale() -> str:
     return language if language in LOCALES else "en"
 
 
+PRODUCT = "%(product)s"
+
+
+def product_name() -> str:
+    """The host's product name (``AOURLY_FORTNOX_PRODUCT_NAME``) for ``%(product)s``."""
+    if has_app_context():
+        st = current_app.extensions.get("aourly_fortnox")
+        if st is not None:
+            return str(st.settings.product_name)
+    return "Aourly"
+
+
 def gettext(message: str, **values: Any) -> str:
-    """Translate ``message`` for the current owner, then fill ``%(name)s`` placeholders."""
+    """Translate ``message`` for the current owner, then fill ``%(name)s`` placeholders
+    (``%(product)s`` is the host's product name unless the caller gives one)."""
     text = translations(current_locale()).gettext(message)
+    if PRODUCT in text:
+        values = {"product": product_name(), **values}
     return text % values if values else text
 
 
 def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     """The singular or plural form for ``n`` in the owner's language; ``%(num)s`` is ``n``."""
     text = translations(current_locale()).ngettext(singular, plural, n)
-    return text % {"num": n, **values}
+    return text % {"num": n, "product": product_name(), **values}
 
 
 #: Words stored in the database and shown translated (object types, run kinds and states).

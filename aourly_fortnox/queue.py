@@ -94,6 +94,11 @@ def enqueue(
 
     from redis.exceptions import RedisError
 
+    if redis_or_none() is None:
+        # Only an app with TESTING set starts like this (init_app refuses it otherwise): the
+        # caller records the run as failed with the reason, never a 500.
+        log.error("Could not queue %s: AOURLY_FORTNOX_REDIS_URL is not set", func_path)
+        raise QueueUnavailable()
     job_id = job_id or new_job_id()
     try:
         if delay > 0:

@@ -47,7 +47,7 @@ TEXTS: dict[str, str] = {
     ),
     # Pushing customers and invoices
     "HOST_OBJECT_MISSING": N_(
-        "The %(kind)s %(id)s no longer exists in Aourly, so it cannot be sent. Nothing to fix "
+        "The %(kind)s %(id)s no longer exists in %(product)s, so it cannot be sent. Nothing to fix "
         "in Fortnox; it stays out of the books."
     ),
     "WAITING_FOR_CUSTOMER": N_("Waiting for the customer %(name)s to reach Fortnox first."),
@@ -70,17 +70,17 @@ TEXTS: dict[str, str] = {
         "itself: create it in Fortnox under number %(number)s, then press Retry."
     ),
     "TOTALS_DIFFER": N_(
-        "Fortnox invoice %(number)s totals %(theirs)s kr, but Aourly's invoice totals %(ours)s "
-        "kr. Compare the two and correct one of them, then press Retry (it only re-reads the "
-        "invoice)."
+        "Fortnox invoice %(number)s totals %(theirs)s kr, but the invoice in %(product)s "
+        "totals %(ours)s kr. Compare the two and correct one of them, then press Retry (it only "
+        "re-reads the invoice)."
     ),
     "CHANGED_AFTER_BOOKING": N_(
         "The invoice was changed after Fortnox booked it (Fortnox invoice %(number)s). Credit "
         "it in Fortnox and create a new invoice."
     ),
     "FORTNOX_REFUSED": N_(
-        "Fortnox refused it; its message is below. Correct the data in Aourly or Fortnox, then "
-        "press Retry."
+        "Fortnox refused it; its message is below. Correct the data in %(product)s or Fortnox, "
+        "then press Retry."
     ),
     "RETRYING": N_(
         "Fortnox could not be reached or had a temporary problem; it is tried again by itself "

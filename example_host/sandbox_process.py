@@ -6,6 +6,10 @@ rules: something already answering on the port that *is* a sandbox (``GET
 error; otherwise a child is started and waited for. The child never outlives us: it is
 stopped at exit (atexit, and SIGTERM/SIGHUP turned into a normal exit by ``__main__``), and
 on Linux the kernel kills it if we die without cleaning up (PR_SET_PDEATHSIG).
+
+Its output (a line per request) goes through a pipe to a size-capped, rotating log under
+``instance/`` (``sandbox.log``, ``sandbox.log.1`` ...), so a demo left running for weeks does
+not fill the disk.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import ctypes
 import importlib.util
 import json
 import logging
+import logging.handlers
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +35,9 @@ log = logging.getLogger("example_host.sandbox")
 
 SANDBOX_MODULE = "aourly_fortnox.sandbox"
 START_TIMEOUT = 30.0
+#: The sandbox's log: at most this many bytes per file, and this many older files kept.
+LOG_MAX_BYTES = 1_000_000
+LOG_BACKUPS = 3
 
 
 class SandboxError(RuntimeError):
@@ -111,6 +120,8 @@ def start_or_reuse(
     client_secret: str,
     log_path: Path,
     timeout: float = START_TIMEOUT,
+    log_max_bytes: int = LOG_MAX_BYTES,
+    log_backups: int = LOG_BACKUPS,
 ) -> Sandbox:
     if port_is_open(port):
         if is_sandbox(port):
@@ -133,23 +144,32 @@ def start_or_reuse(
         "--client-id", client_id,
         "--client-secret", client_secret,
     ]
-    log_file = open(log_path, "ab")  # the child writes to it while it runs
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_path, maxBytes=log_max_bytes, backupCount=log_backups, encoding="utf-8"
+    )
     try:
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
-            stdout=log_file,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
-    finally:
-        log_file.close()  # the child has its own descriptor now
+    except BaseException:
+        handler.close()
+        raise
+    copier = threading.Thread(
+        target=_copy_output, args=(process, handler), name="sandbox-log", daemon=True
+    )
+    copier.start()
     sandbox = Sandbox(port=port, process=process, log_path=log_path)
     atexit.register(sandbox.stop)
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            copier.join(timeout=5)  # its last words reach the log before we quote them
             raise SandboxError(
                 f"The Fortnox sandbox exited at start (code {process.returncode}). "
                 f"Its output, from {log_path}:\n{_tail(log_path)}"
@@ -164,6 +184,18 @@ def start_or_reuse(
         f"The Fortnox sandbox did not answer on port {port} within {timeout:.0f} s. "
         f"Its output, from {log_path}:\n{_tail(log_path)}"
     )
+
+
+def _copy_output(process: subprocess.Popen[bytes], handler: logging.Handler) -> None:
+    """Copy the child's output, line by line, into the rotating log until it exits."""
+    assert process.stdout is not None
+    try:
+        for raw in process.stdout:
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+    finally:
+        process.stdout.close()
+        handler.close()
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -88,8 +88,8 @@ class DatabaseTokenStore:
     def mark_expired(self, refused_refresh_token: str, reason: str | None = None) -> None:
         """Expire the connection and tell the host, unless a newer pair was stored meanwhile."""
         reason = reason or N_(
-            "Fortnox no longer accepts Aourly's authorization (it was revoked, used elsewhere "
-            "or ran out)."
+            "Fortnox no longer accepts the authorization of %(product)s (it was revoked, used "
+            "elsewhere or ran out)."
         )
         expired = self._compare_and_set(
             refused_refresh_token,

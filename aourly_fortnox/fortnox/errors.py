@@ -115,7 +115,7 @@ class AuthorizationExpired(FortnoxError):
     """
 
     default_reason = (
-        "Fortnox no longer accepts Aourly's authorization (it was revoked, used elsewhere or "
+        "Fortnox no longer accepts this app's authorization (it was revoked, used elsewhere or "
         "ran out). The owner must reconnect Fortnox."
     )
 

@@ -79,14 +79,19 @@ def banner(url: str, settings: Settings, companies: list[dict[str, object]]) -> 
             f"Fortnox sandbox listening on {url}",
             f"  OAuth client:  client_id={settings.client_id} "
             f"client_secret={settings.client_secret}",
-            f"  Authorize:     {url}/oauth-v1/auth   Token: {url}/oauth-v1/token",
-            f"  API base:      {url}/3/",
+            f"  OAuth:         {url}/oauth-v1/auth, /token and /revoke",
+            f"  REST API:      {url}/3/... (clients add /3/ themselves)",
             f"  Redirect URIs: {format_redirect_rule(settings.redirect_uris)}",
             f"  Companies:     {names}",
             f"  Rate limit:    {count}/{window:g} s per client and company",
             f"  Refresh reuse: {reuse}",
             f"  Data:          {data}",
             f"  Admin API:     {url}/_admin/   Read-only view: {url}/",
+            "  For aourly_fortnox (Flask config or environment), paste:",
+            f"    AOURLY_FORTNOX_API_URL={url}",
+            f"    AOURLY_FORTNOX_AUTH_URL={url}/oauth-v1",
+            f"    AOURLY_FORTNOX_CLIENT_ID={settings.client_id}",
+            f"    AOURLY_FORTNOX_CLIENT_SECRET={settings.client_secret}",
         ]
     )
 

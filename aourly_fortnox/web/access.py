@@ -83,8 +83,12 @@ def owner_required(view: F) -> F:
             return _login_response()
         company_id = ext.current_company_id()
         if company_id is None or not ext.is_member(current_user, company_id):
+            log.debug("aourly_fortnox: 404 for user %r: no current company, or member_check"
+                      "(user, %r) was false", current_user.get_id(), company_id)
             abort(404)
         if not ext.is_owner(current_user, company_id):
+            log.debug("aourly_fortnox: 403 for user %r: owner_check(user, %r) was false (the "
+                      "company id is always a str)", current_user.get_id(), company_id)
             abort(403)
         g.fortnox_company_id = company_id
         return view(*args, **kwargs)

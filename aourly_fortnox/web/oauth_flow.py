@@ -79,11 +79,11 @@ def _oauth_error_message(error: str, description: str) -> str:
     if error == "access_denied":
         if description and "access" not in description.lower():
             return _("Fortnox refused the connection: %(why)s", why=description)
-        return _("You chose not to give Aourly access in Fortnox, so nothing was connected.")
+        return _("You chose not to give %(product)s access in Fortnox, so nothing was connected.")
     if error == "invalid_scope":
         return _(
-            "Fortnox refused the permissions Aourly asks for (invalid scope). Check that your "
-            "Fortnox plan includes the modules needed, or ask your administrator to check "
+            "Fortnox refused the permissions %(product)s asks for (invalid scope). Check that "
+            "your Fortnox plan includes the modules needed, or ask your administrator to check "
             "AOURLY_FORTNOX_SCOPES."
         )
     if description:
@@ -165,9 +165,9 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
     if other is not None:
         lifecycle.revoke_quietly(tokens.refresh_token)
         return CallbackResult(
-            error=_("The Fortnox company %(name)s is already connected to another Aourly "
-                    "company. One Fortnox company can be connected to one Aourly company only; "
-                    "disconnect it there first.", name=company.name),
+            error=_("The Fortnox company %(name)s is already connected to another %(product)s "
+                    "company. One Fortnox company can be connected to one %(product)s company "
+                    "only; disconnect it there first.", name=company.name),
             status=409,
         )
 

@@ -150,3 +150,25 @@ def test_main_refuses_a_sandbox_port_held_by_something_else(
             close_app(app)
     assert code == 2
     assert "not the Fortnox sandbox" in capsys.readouterr().err
+
+
+def test_the_sandbox_log_rotates_and_stays_capped(tmp_path: Path) -> None:
+    """The real sandbox logs a line per request: a long-running demo must not fill the disk."""
+    import urllib.request
+
+    port = free_port()
+    sandbox = start_or_reuse(port, tmp_path / "sandbox.db", "demo-client", "demo-secret",
+                             tmp_path / "sandbox.log", timeout=20, log_max_bytes=4000,
+                             log_backups=2)
+    try:
+        for _ in range(300):  # ~100 bytes of access log each: ~30 kB in all
+            with urllib.request.urlopen(f"{sandbox.url}/_admin/stats", timeout=5) as answer:
+                answer.read()
+    finally:
+        sandbox.stop()
+    logs = sorted(p.name for p in tmp_path.glob("sandbox.log*"))
+    assert logs == ["sandbox.log", "sandbox.log.1", "sandbox.log.2"]  # two old files kept
+    for name in logs:
+        assert (tmp_path / name).stat().st_size <= 4000
+    assert "GET /_admin/stats" in (tmp_path / "sandbox.log.1").read_text()
+    assert "Fortnox sandbox listening on" not in (tmp_path / "sandbox.log").read_text()

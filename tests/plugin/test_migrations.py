@@ -90,6 +90,7 @@ def test_flask_fortnox_db_upgrade_on_an_empty_sqlite_file(tmp_path: Path) -> Non
         "app = Flask(__name__)\n"
         f"app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite:///{db_file}'\n"
         f"app.config['AOURLY_FORTNOX_TOKEN_KEYS'] = '{TOKEN_KEY}'\n"
+        "app.config['AOURLY_FORTNOX_REDIS_URL'] = 'redis://127.0.0.1:6379/0'  # not dialled\n"
         "db = SQLAlchemy(app)\n"
         "FortnoxIntegration(app, db=db)\n"
     )
@@ -116,6 +117,7 @@ def test_a_flask_migrate_host_runs_the_branch_with_flask_db_upgrade(tmp_path: Pa
         "app = Flask(__name__)\n"
         f"app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite:///{db_file}'\n"
         f"app.config['AOURLY_FORTNOX_TOKEN_KEYS'] = '{TOKEN_KEY}'\n"
+        "app.config['AOURLY_FORTNOX_REDIS_URL'] = 'redis://127.0.0.1:6379/0'  # not dialled\n"
         "db = SQLAlchemy(app)\n"
         "class Invoice(db.Model):\n"
         "    id = db.mapped_column(db.Integer, primary_key=True)\n"

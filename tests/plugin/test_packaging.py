@@ -58,6 +58,7 @@ def test_installed_wheel_upgrades_an_empty_sqlite_database(wheel: Path, tmp_path
         "app = Flask(__name__)\n"
         f"app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite:///{db_file}'\n"
         f"app.config['AOURLY_FORTNOX_TOKEN_KEYS'] = '{Fernet.generate_key().decode()}'\n"
+        "app.config['AOURLY_FORTNOX_REDIS_URL'] = 'redis://127.0.0.1:6379/0'  # not dialled\n"
         "db = SQLAlchemy(app)\n"
         "aourly_fortnox.FortnoxIntegration(app, db=db)\n"
     )
@@ -105,3 +106,18 @@ def test_every_subpackage_imports_from_the_installed_wheel(wheel: Path, tmp_path
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_building_the_wheel_warns_about_no_ignored_package(tmp_path: Path) -> None:
+    """setuptools printed five "Package would be ignored" warnings when data folders were not
+    packages it found; verbose, so the build backend's own warnings reach the output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
+         "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "running bdist_wheel" in output  # the backend's output really is here
+    assert "would be ignored" not in output
+    assert "SetuptoolsDeprecationWarning" not in output

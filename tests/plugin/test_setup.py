@@ -24,8 +24,9 @@ def test_unknown_setting_is_refused_with_a_suggestion() -> None:
 
 
 def test_missing_token_key_is_a_startup_error_naming_the_key() -> None:
+    # Outside testing only: an app with TESTING set gets an ephemeral key (test_host_developer).
     with pytest.raises(ConfigError, match="AOURLY_FORTNOX_TOKEN_KEYS"):
-        create_host(AOURLY_FORTNOX_TOKEN_KEYS="")
+        create_host(TESTING=False, AOURLY_FORTNOX_TOKEN_KEYS="")
 
 
 def test_malformed_token_key_is_refused_without_echoing_it() -> None:

@@ -215,9 +215,10 @@ def test_a_refused_token_expires_the_connection_with_words_for_the_owner_and_a_l
         DatabaseTokenStore("acme").mark_expired("refresh-0")  # Fortnox said invalid_grant
     row = stored(app)
     assert row["status"] == ConnectionStatus.EXPIRED
+    # Stored as the msgid; the card words it with the host's product name.
     assert row["expired_reason"] == (
-        "Fortnox no longer accepts Aourly's authorization (it was revoked, used elsewhere or "
-        "ran out)."
+        "Fortnox no longer accepts the authorization of %(product)s (it was revoked, used "
+        "elsewhere or ran out)."
     )
     assert caplog.messages == ["Fortnox connection of company acme expired"]
     assert "refresh-0" not in caplog.text
