@@ -3,9 +3,9 @@
 One job per company at a time (see ``dispatch``). It claims due rows under a lease (see
 ``leases``), customers first, then invoices, then vouchers, and for each row checks right
 before every write that the connection is still Connected and the lease still its own: access
-tokens outlive a revoke, so the job stops by our own state, not by waiting for a 401. When the company's rate-limit window
-is full the job gives its worker back and comes again later: the limit is per company, the
-workers are shared.
+tokens outlive a revoke, so the job stops by our own state, not by waiting for a 401. When the
+company's rate-limit window is full the job gives its worker back and comes again later: the
+limit is per company, the workers are shared.
 """
 
 from __future__ import annotations
