@@ -12,7 +12,6 @@ from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
 from ..i18n import current_locale
-
 from ..models import FinancialYear, PulledVoucher
 from ..queries import get_connection, pulled_vouchers, session
 from ..sync.pull_vouchers import MARKER
