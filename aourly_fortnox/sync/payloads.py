@@ -296,6 +296,18 @@ def voucher_payload(
     return VoucherPayload(body={"Voucher": head}, total=debit_total)
 
 
+def voucher_hash(voucher: VoucherData) -> str:
+    """A stable hash of the host's voucher (text, date, rows), to tell whether a booked
+    voucher changed in Aourly. The host's data, not the body: a later mapping or series
+    choice changes the body of a voucher that did not change."""
+    return body_hash({
+        "id": voucher.id, "description": voucher.description,
+        "date": voucher.transaction_date.isoformat(),
+        "rows": [[_plain(row.debit), _plain(row.credit), row.account,
+                  row.account_key, row.description] for row in voucher.rows],
+    })
+
+
 def body_hash(body: Mapping[str, Any]) -> str:
     """A stable sha256 of a body's canonical JSON, so the engine sends a customer or an
     invoice again only when what it would send has changed."""

@@ -9,11 +9,12 @@
   ``financialyear`` (docs/fortnox.md, "Vouchers"), with our marker at the end of its
   ``Description``.
 - Before the POST the row records *post started*. An attempt that finds it without a remote
-  id lists that year's series on the voucher's date and adopts the voucher ending in our
-  marker before creating anything: Fortnox vouchers cannot be deleted, so a duplicate would
+  id lists that year's vouchers (every series) on the voucher's date and adopts the one
+  ending in our marker before creating anything: Fortnox vouchers cannot be deleted, so a duplicate would
   stay in the books.
-- Vouchers are immutable in Fortnox: a voucher changed in Aourly after it was booked needs
-  the owner (a correcting voucher), never a second POST.
+- Vouchers are immutable in Fortnox: a voucher changed in Aourly after it was booked (its
+  host data, hashed) needs the owner (a correcting voucher), never a second POST; an
+  unchanged one costs no request, whatever the pre-checks would say today.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     voucher = ctx.adapter.get_voucher(ctx.company_id, record.object_id)
     if voucher is None:
         raise NeedsOwner("HOST_OBJECT_MISSING", kind="voucher", id=record.object_id)
+    # The host's data decides "changed", not the body: a new mapping or series later must
+    # not make a booked voucher look changed.
+    digest = payloads.voucher_hash(voucher)
+    if record.remote_id:  # booked: never posted again, whatever the pre-checks say today
+        if digest != record.payload_hash:
+            raise NeedsOwner("VOUCHER_CHANGED", number=_shown(record.remote_id))
+        synced(claim)
+        return
     series = ctx.voucher_series
     if not ctx.series_is_manual(series):
         raise NeedsOwner("VOUCHER_SERIES_INVALID", series=series)
@@ -41,16 +50,10 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     accounts = _accounts(ctx, voucher)
     marker = voucher_marker(reference(ctx.installation, ctx.company_id, "voucher", voucher.id))
     payload = payloads.voucher_payload(voucher, series, marker, accounts)
-    digest = payloads.body_hash(payload.body)
-    if record.remote_id:
-        if digest != record.payload_hash:
-            raise NeedsOwner("VOUCHER_CHANGED", number=_shown(record.remote_id))
-        synced(claim)
-        return
     if record.post_started_at is not None:
-        found = _find_ours(ctx, year.fortnox_id, series, voucher, marker)
+        found = _find_ours(ctx, year.fortnox_id, voucher, marker)
         if found is not None:  # our earlier POST went through: adopt it, never post again
-            synced(claim, remote_id=remote_id_of(year.fortnox_id, series, found),
+            synced(claim, remote_id=remote_id_of(year.fortnox_id, *found),
                    remote_kind="created", payload_hash=digest)
             return
     ctx.before_write(claim)
@@ -81,14 +84,16 @@ def _accounts(ctx: PushContext, voucher: VoucherData) -> list[int]:
     return accounts
 
 
-def _find_ours(ctx: PushContext, year_id: int, series: str, voucher: VoucherData,
-               marker: str) -> int | None:
-    """The number of the voucher in (year, series) on the voucher's date whose Description
-    ends in our marker, if Fortnox has one (list items carry the Description)."""
+def _find_ours(ctx: PushContext, year_id: int, voucher: VoucherData,
+               marker: str) -> tuple[str, int] | None:
+    """(series, number) of the voucher of that year on the voucher's date whose Description
+    ends in our marker, if Fortnox has one. Every series is listed (list items carry the
+    Description), so a series changed on the mapping page since the POST is still found."""
     day = voucher.transaction_date.isoformat()
-    for item in ctx.client.vouchers(year_id, series=series, fromdate=day, todate=day):
-        if (to_str(item.get("Description")) or "").endswith(marker):
-            return to_int(item.get("VoucherNumber"))
+    for item in ctx.client.vouchers(year_id, fromdate=day, todate=day):
+        number = to_int(item.get("VoucherNumber"))
+        if number is not None and (to_str(item.get("Description")) or "").endswith(marker):
+            return str(item.get("VoucherSeries")), number
     return None
 
 

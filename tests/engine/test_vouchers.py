@@ -13,7 +13,14 @@ from flask.testing import FlaskClient
 
 from aourly_fortnox.connection.clients import client_for
 from aourly_fortnox.host import VoucherData, VoucherRowData
-from aourly_fortnox.models import Connection, PulledVoucher, RecordState, SyncRecord, utcnow
+from aourly_fortnox.models import (
+    AccountMapping,
+    Connection,
+    PulledVoucher,
+    RecordState,
+    SyncRecord,
+    utcnow,
+)
 from aourly_fortnox.state import state
 from aourly_fortnox.sync import dispatch
 from aourly_fortnox.sync.pull_vouchers import pull_vouchers
@@ -98,6 +105,34 @@ def test_a_payout_becomes_one_balanced_voucher_in_the_year_of_its_date(
     before = requests_made(sandbox)
     send_voucher(app, payout("p1", "3250.75", day=last_year))
     assert requests_made(sandbox) == before and len(ours(sandbox, app, "p1")) == 1
+
+
+def test_a_booked_voucher_is_never_sent_again_and_a_change_needs_the_owner(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    send_voucher(app, payout("p8", "500.00"))
+    booked = record(app, "p8")
+    assert booked.state == RecordState.SYNCED
+    # Another series and another bank account later change nothing for a booked voucher.
+    with app.app_context():
+        session = state(app).db.session
+        session.query(Connection).filter_by(company_id="acme").one().voucher_series = "I"
+        session.query(AccountMapping).filter_by(company_id="acme", key="bank").one().account \
+            = 1920
+        session.commit()
+    before, every = requests_made(sandbox), fortnox(sandbox, "vouchers")
+    send_voucher(app, payout("p8", "500.00"))  # a backfill hands it over again
+    assert record(app, "p8").state == RecordState.SYNCED
+    assert requests_made(sandbox) == before
+    send_voucher(app, payout("p8", "550.00"))  # the payout was edited in Aourly
+    changed = record(app, "p8")
+    assert (changed.state, changed.error_code) == (RecordState.NEEDS_ATTENTION,
+                                                   "VOUCHER_CHANGED")
+    assert changed.remote_id == booked.remote_id
+    assert requests_made(sandbox) == before and fortnox(sandbox, "vouchers") == every
+    number = booked.remote_id.split(":", 1)[1].replace(":", "")  # type: ignore[union-attr]
+    log = client.get("/integrations/fortnox/log").get_data(as_text=True)
+    assert f"after it was booked in Fortnox as {number}" in log
 
 
 def test_an_unbalanced_voucher_never_leaves_aourly(

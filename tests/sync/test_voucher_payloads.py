@@ -21,6 +21,7 @@ from aourly_fortnox.reasons import TEXTS
 from aourly_fortnox.sync.payloads import (
     PayloadProblem,
     voucher_description,
+    voucher_hash,
     voucher_payload,
 )
 
@@ -108,6 +109,16 @@ def test_a_row_text_keeps_fortnoxs_100_characters() -> None:
 def test_an_amount_a_json_number_cannot_carry_exactly_is_refused() -> None:
     huge = "1234567890123456.78"
     assert problem(payout(huge), [4600, 1930]).code == "AMOUNT_TOO_LARGE"
+
+
+def test_the_hash_sees_the_hosts_changes_and_nothing_else() -> None:
+    same = voucher_hash(payout("4000.00"))
+    assert voucher_hash(payout("4000")) == same  # one amount, however it is written
+    assert voucher_hash(payout("4000.01")) != same
+    assert voucher_hash(voucher(*payout().rows, text="Annan text")) != same
+    assert voucher_hash(voucher(*payout().rows, day=date(2026, 3, 15))) != same
+    other_key = voucher(VoucherRowData(debit=D(4000), account=4600), payout().rows[1])
+    assert voucher_hash(other_key) != same
 
 
 def test_one_account_per_row_is_the_callers_duty() -> None:
