@@ -10,8 +10,8 @@
   ``Description``.
 - Before the POST the row records *post started*. An attempt that finds it without a remote
   id lists that year's vouchers (every series) on the voucher's date and adopts the one
-  ending in our marker before creating anything: Fortnox vouchers cannot be deleted, so a duplicate would
-  stay in the books.
+  ending in our marker before creating anything: Fortnox vouchers cannot be deleted, so a
+  duplicate would stay in the books.
 - Vouchers are immutable in Fortnox: a voucher changed in Aourly after it was booked (its
   host data, hashed) needs the owner (a correcting voucher), never a second POST; an
   unchanged one costs no request, whatever the pre-checks would say today.
