@@ -77,11 +77,6 @@ def run_import(company_id: str, run_id: int) -> None:
         db_session.commit()
         import_voucher_series(client, company_id, db_number)
         db_session.commit()
-        pulled = pull_vouchers(client, company_id, db_number)
-        log.info("Vouchers pulled for company %s: %s new, %s of ours", company_id,
-                 pulled.new, pulled.ours)
-        run.done += 1
-        db_session.commit()
         locked_through = import_locked_period(client)
         run.done += 3
         prefill_suggestions(company_id)
@@ -89,10 +84,20 @@ def run_import(company_id: str, run_id: int) -> None:
             select(Connection).where(Connection.company_id == company_id)
         ).scalar_one()
         conn.locked_through = locked_through
+        db_session.commit()
+        # Fresh pre-check data: due pushes go now (Sync now, Retry, a reconnect), before the
+        # vouchers are read: a first pull of a large company takes one GET per voucher.
+        dispatch.nudge(company_id)
+        pulled = pull_vouchers(client, company_id, db_number)
+        log.info("Vouchers pulled for company %s: %s new, %s of ours", company_id,
+                 pulled.new, pulled.ours)
+        run = db_session.get(SyncRun, run_id) or run
+        run.done += 1
+        conn = db_session.execute(
+            select(Connection).where(Connection.company_id == company_id)
+        ).scalar_one()
         conn.last_sync_at = utcnow()
         _finish(run, "finished", "IMPORT_DONE", {"years": len(years)})
-        # Fresh pre-check data: due pushes go now (Sync now, Retry, a reconnect).
-        dispatch.nudge(company_id)
     except AuthorizationExpired:
         db_session.rollback()
         _finish(db_session.get(SyncRun, run_id), "failed", "AUTH_EXPIRED")

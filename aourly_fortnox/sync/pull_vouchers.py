@@ -23,6 +23,7 @@ commits.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -49,11 +50,15 @@ ZERO = Decimal(0)
 
 @dataclass
 class PullResult:
-    """What one pull found: years listed, new vouchers from Fortnox, and ours seen again."""
+    """What one pull found: years listed, new vouchers from Fortnox, ours seen again; and
+    for progress, the vouchers above the marks found so far (``listed``) and settled
+    (``done``: kept, or already kept)."""
 
     years: int = 0
     new: int = 0
     ours: int = 0
+    listed: int = 0
+    done: int = 0
 
 
 def remote_id_of(year_id: int, series: str, number: int) -> str:
@@ -61,9 +66,13 @@ def remote_id_of(year_id: int, series: str, number: int) -> str:
     return f"{year_id}:{series}:{number}"
 
 
-def pull_vouchers(client: FortnoxClient, company_id: str, db_number: int) -> PullResult:
+def pull_vouchers(
+    client: FortnoxClient, company_id: str, db_number: int,
+    progress: Callable[[PullResult], None] | None = None,
+) -> PullResult:
     """Fetch every voucher that is new since the last pull, in every imported year and
-    series, with its rows; returns the counts (for a run's progress)."""
+    series, with its rows; returns the counts. ``progress`` (for a run's progress) is called
+    with the counts so far after each year's listing and each voucher kept (committed)."""
     db_session = session()
     years = [
         (year.fortnox_id, year.vouchers_listed_at)
@@ -91,6 +100,9 @@ def pull_vouchers(client: FortnoxClient, company_id: str, db_number: int) -> Pul
         ]
         fresh = sorted({(series, number) for series, number in listed
                         if number is not None and number > marks.get(series, 0)})
+        result.listed += len(fresh)
+        if progress is not None:
+            progress(result)
         for series, number in fresh:
             if _stored(company_id, db_number, year_id, series, number) is None:
                 db_session.commit()
@@ -103,6 +115,9 @@ def pull_vouchers(client: FortnoxClient, company_id: str, db_number: int) -> Pul
                     result.ours += 1
             _advance(company_id, db_number, year_id, series, number)
             db_session.commit()
+            result.done += 1
+            if progress is not None:
+                progress(result)
         year = db_session.execute(
             select(FinancialYear).where(
                 FinancialYear.company_id == company_id,

@@ -216,9 +216,12 @@ def test_an_answer_lost_after_the_post_is_adopted_by_its_marker_not_posted_again
     assert (adopted.state, adopted.remote_id) == (RecordState.SYNCED, remote)
     assert len(ours(sandbox, app, "p6")) == 1  # no second voucher in the books
     # The next pull meets it as new to the table, and links it by the marker: ours, not new.
+    seen: list[tuple[int, int]] = []
     with app.app_context():
-        found = pull_vouchers(client_for("acme"), "acme", DB)
+        found = pull_vouchers(client_for("acme"), "acme", DB,
+                              progress=lambda counts: seen.append((counts.listed, counts.done)))
     assert (found.new, found.ours) == (0, 1)
+    assert seen[-1] == (1, 1)  # progress: one voucher above the marks, one settled
     mine = [v for v in pulled(app) if v.number == voucher["VoucherNumber"] and v.series == "A"
             and v.financial_year == voucher["Year"]]
     assert [v.sync_record_id for v in mine] == [adopted.id]
@@ -243,6 +246,8 @@ def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_
     assert theirs.total == Decimal("1250.50") and theirs.sync_record_id is None
     assert [r["account"] for r in theirs.rows or []] == [1510, 3001, 2611]
     assert len([v for v in every if v.sync_record_id == record(app, "p7").id]) == 1
+    card = client.get("/integrations/").get_data(as_text=True)
+    assert 'href="/integrations/fortnox/vouchers"' in card  # the card links to the page
     page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
     assert "Kundfaktura 77, gjord i Fortnox" in page and "1,250.50" in page
     assert page.count("Payout to Pia Persson: Fotografering") == 1  # ours, once, no marker
