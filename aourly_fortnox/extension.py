@@ -190,6 +190,7 @@ class FortnoxIntegration:
         series: str | None = None, limit: int | None = None, offset: int = 0,
     ) -> list[PulledVoucher]:
         """Vouchers pulled from Fortnox for this company, newest first, with their rows
-        (``rows``: account, debit, credit as decimal strings, text). ``financial_year`` is
-        Fortnox's year Id; ``sync_record_id`` is set on the vouchers Aourly sent itself."""
+        (``rows``: account, its name, debit and credit as decimal strings, text).
+        ``financial_year`` is Fortnox's year Id; ``sync_record_id`` is set on the vouchers
+        Aourly sent itself."""
         return pulled_vouchers(str(company_id), financial_year, series, limit, offset)

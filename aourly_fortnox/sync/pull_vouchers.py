@@ -161,6 +161,7 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     """A row as kept: amounts as exact decimal strings (JSON has no Decimal)."""
     return {
         "account": to_int(row.get("Account")),
+        "name": to_str(row.get("Description")) or "",  # Fortnox: the account's name
         "debit": format(to_decimal(row.get("Debit")) or ZERO, "f"),
         "credit": format(to_decimal(row.get("Credit")) or ZERO, "f"),
         "text": to_str(row.get("TransactionInformation")) or "",

@@ -34,6 +34,7 @@ class VoucherRow:
     """One row of a voucher as shown (amounts Decimal)."""
 
     account: int | None
+    name: str
     text: str
     debit: Decimal
     credit: Decimal
@@ -138,7 +139,8 @@ def _shown(voucher: PulledVoucher) -> ShownVoucher:
 
 def _row(row: dict[str, Any]) -> VoucherRow:
     return VoucherRow(
-        account=row.get("account"), text=str(row.get("text") or ""),
+        account=row.get("account"), name=str(row.get("name") or ""),
+        text=str(row.get("text") or ""),
         debit=Decimal(str(row.get("debit") or 0)), credit=Decimal(str(row.get("credit") or 0)),
         removed=bool(row.get("removed")),
     )
