@@ -190,10 +190,14 @@ class FortnoxIntegration:
         return outbox.backfill(str(company_id))
 
     def vouchers(
-        self, company_id: str | int, financial_year: int | None = None
+        self, company_id: str | int, financial_year: int | None = None,
+        series: str | None = None, limit: int | None = None, offset: int = 0,
     ) -> list[PulledVoucher]:
-        """Vouchers pulled from Fortnox for this company (newest first)."""
-        return pulled_vouchers(str(company_id), financial_year)
+        """Vouchers pulled from Fortnox for this company, newest first, with their rows
+        (``rows``: account, its name, debit and credit as decimal strings, text).
+        ``financial_year`` is Fortnox's year Id; ``sync_record_id`` is set on the vouchers
+        Aourly sent itself."""
+        return pulled_vouchers(str(company_id), financial_year, series, limit, offset)
 
     def forget(self, company_id: str | int) -> bool:
         """The company is gone from the host: revoke its Fortnox grant and delete every row the

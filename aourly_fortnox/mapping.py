@@ -23,7 +23,14 @@ from sqlalchemy import select
 
 from .i18n import N_, ngettext
 from .i18n import gettext as _
-from .models import Account, AccountMapping, FinancialYear, PredefinedAccount, utcnow
+from .models import (
+    Account,
+    AccountMapping,
+    FinancialYear,
+    PredefinedAccount,
+    VoucherSeries,
+    utcnow,
+)
 from .queries import get_connection, session
 from .reasons import Problem, Reason
 from .state import state
@@ -63,6 +70,9 @@ BUILTIN_KEYS: tuple[KeySpec, ...] = (
     KeySpec("rounding", N_("Rounding (öresavrundning)"), 3740, ("ROUNDOFF",), (), (3000, 8999),
             N_("Rounding of invoice totals to whole kronor.")),
 )
+
+#: The voucher series a company starts with (Fortnox's "Redovisning", manual by default).
+DEFAULT_VOUCHER_SERIES = "A"
 
 #: Fortnox's own predefined accounts that invoices use whatever we map (shown read-only).
 READ_ONLY_PREDEFINED: tuple[tuple[str, str, int], ...] = (
@@ -115,6 +125,8 @@ class Chart:
     current_year: ChartYear | None
     accounts: dict[int, dict[int, ChartAccount]]  # fortnox year id -> number -> account
     predefined: dict[str, int]
+    #: Imported voucher series: code -> (description, manual).
+    series: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     def current_accounts(self) -> dict[int, ChartAccount]:
         """The accounts of the financial year that covers today."""
@@ -155,7 +167,16 @@ def load_chart(company_id: str) -> Chart:
                                             PredefinedAccount.database_number == db_number)
         ).scalars()
     }
-    return Chart(db_number, years, current, accounts, predefined)
+    series = {
+        code: (description, manual)
+        for code, description, manual in db_session.execute(
+            select(VoucherSeries.code, VoucherSeries.description, VoucherSeries.manual)
+            .where(VoucherSeries.company_id == company_id,
+                   VoucherSeries.database_number == db_number)
+            .order_by(VoucherSeries.code)
+        )
+    }
+    return Chart(db_number, years, current, accounts, predefined, series)
 
 
 # -- validation --------------------------------------------------------------------------
@@ -274,6 +295,16 @@ class MappingView:
     predefined: list[PredefinedRow]
     bookkeep_invoices: bool
     connected: bool
+    #: The series our vouchers go into, and why it cannot be used (None: it can).
+    voucher_series: str = DEFAULT_VOUCHER_SERIES
+    voucher_series_error: str | None = None
+
+    @property
+    def manual_series(self) -> list[tuple[str, str]]:
+        """The imported manual series (code, description): the only ones that take vouchers
+        sent through the API (docs/fortnox.md, "Vouchers")."""
+        return [(code, description) for code, (description, manual)
+                in self.chart.series.items() if manual]
 
     @property
     def accounts(self) -> list[ChartAccount]:
@@ -304,6 +335,21 @@ class MappingView:
     def complete(self) -> bool:
         """Every key mapped to a valid account: what "Mapping complete" on the card means."""
         return not self.missing and not self.invalid
+
+
+
+def check_voucher_series(code: str, chart: Chart) -> str | None:
+    """Why ``code`` cannot take our vouchers (None: it can). Only checked against an imported
+    chart: before the first import there is nothing to check against."""
+    if not chart.series:
+        return None
+    found = chart.series.get(code)
+    if found is None:
+        return _("Voucher series %(series)s does not exist in Fortnox.", series=code)
+    if not found[1]:
+        return _("Voucher series %(series)s is not a manual series in Fortnox, so it does not "
+                 "take vouchers sent by Aourly.", series=code)
+    return None
 
 
 def build_view(
@@ -344,12 +390,17 @@ def build_view(
             )
         predefined.append(PredefinedRow(name, _(label), number, warning))
     conn = get_connection(company_id)
+    series = (conn.voucher_series if conn else None) or DEFAULT_VOUCHER_SERIES
+    if values is not None and values.get("voucher_series"):
+        series = str(values["voucher_series"]).strip()
     return MappingView(
         fields=fields,
         chart=chart,
         predefined=predefined,
         bookkeep_invoices=bool(conn and conn.bookkeep_invoices),
         connected=chart.database_number is not None,
+        voucher_series=series,
+        voucher_series_error=check_voucher_series(series, chart),
     )
 
 
@@ -396,7 +447,7 @@ def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
     view = build_view(company_id, values=form, chart=chart)
     if not view.connected:
         return SaveResult(False, view, _("Connect Fortnox first."))
-    if view.invalid:
+    if view.invalid or (form.get("voucher_series") and view.voucher_series_error):
         return SaveResult(False, view)
     stored = stored_mappings(company_id)
     db_session = session()
@@ -416,6 +467,8 @@ def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
     conn = get_connection(company_id)
     if conn is not None:
         conn.bookkeep_invoices = form.get("bookkeep_invoices") in ("on", "1", "true")
+        if form.get("voucher_series"):
+            conn.voucher_series = view.voucher_series
     db_session.flush()
     fresh = build_view(company_id, chart=chart)
     health = store_health(company_id, fresh)
@@ -521,6 +574,24 @@ class AccountResolver:
             raise MappingProblem(
                 "PERIOD_LOCKED", date=on.isoformat(), locked=self.locked_through.isoformat()
             )
+
+    def year(self, on: date) -> ChartYear:
+        """The imported financial year covering ``on`` (after :meth:`check_date`'s checks):
+        a voucher goes into it, its Id sent as ``financialyear``."""
+        self.check_date(on)
+        return next(y for y in self.chart.years if y.from_date <= on <= y.to_date)
+
+    def own_account(self, number: int, on: date) -> int:
+        """An account a host voucher row names itself: it must exist and be active in the
+        year covering ``on``."""
+        year = self.year(on)
+        account = self.chart.accounts.get(year.fortnox_id, {}).get(number)
+        if account is None or not account.active:
+            raise MappingProblem(
+                "VOUCHER_ACCOUNT_MISSING" if account is None else "VOUCHER_ACCOUNT_INACTIVE",
+                number=number, year=_year_label(year),
+            )
+        return number
 
     def account(self, key: str, on: date) -> int:
         """The account ``key`` books to on ``on``, or a :class:`MappingProblem` saying why not."""

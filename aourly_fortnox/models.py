@@ -115,6 +115,9 @@ class Connection(Base):
     locked_through: Mapped[date | None] = mapped_column(Date)
     # Per-company choice on the mapping page: bookkeep invoices right after create.
     bookkeep_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Per-company choice on the mapping page: the series our vouchers go into (must be an
+    #: imported manual series; docs/fortnox.md, "Vouchers").
+    voucher_series: Mapped[str] = mapped_column(String(16), default="A", server_default="A")
     # The card's mapping line (counts and warning codes), kept whenever the mapping or the
     # chart changes, so the card polled every few seconds never loads the chart.
     mapping_health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -146,6 +149,9 @@ class FinancialYear(Base):
     account_chart_type: Mapped[str | None] = mapped_column(String(64))
     accounting_method: Mapped[str | None] = mapped_column(String(32))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the last complete voucher pull of this year started: the next pull lists only
+    #: vouchers modified since then (less an overlap), so nothing new costs one request.
+    vouchers_listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Account(Base):
@@ -315,6 +321,28 @@ class PulledVoucher(Base):
     #: Set when this voucher is one we pushed (linked by the marker in Description).
     sync_record_id: Mapped[int | None] = mapped_column(Integer)
     pulled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VoucherCursor(Base):
+    """The high-water mark of the voucher pull per (financial year, series): Fortnox numbers
+    vouchers upwards per year and series and never changes or deletes one, so every number
+    above the mark is new."""
+
+    __tablename__ = "fortnox_voucher_cursor"
+    __table_args__ = (
+        UniqueConstraint(
+            "company_id", "database_number", "financial_year", "series",
+            name="uq_fortnox_voucher_cursor",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    database_number: Mapped[int] = mapped_column(BigInteger)
+    financial_year: Mapped[int] = mapped_column(Integer)  # FinancialYear.fortnox_id
+    series: Mapped[str] = mapped_column(String(16))
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Installation(Base):

@@ -68,15 +68,23 @@ def recent_runs(company_id: str, limit: int = 20) -> list[SyncRun]:
     )
 
 
-def pulled_vouchers(company_id: str, financial_year: int | None = None) -> list[PulledVoucher]:
-    """Vouchers read from the company's current Fortnox company, newest first."""
+def pulled_vouchers(
+    company_id: str, financial_year: int | None = None, series: str | None = None,
+    limit: int | None = None, offset: int = 0,
+) -> list[PulledVoucher]:
+    """Vouchers read from the company's current Fortnox company, newest first (by date,
+    then series and number); ``limit``/``offset`` page through them."""
     query = select(PulledVoucher).where(PulledVoucher.company_id == company_id)
     conn = get_connection(company_id)
     if conn is not None and conn.database_number is not None:
         query = query.where(PulledVoucher.database_number == conn.database_number)
     if financial_year is not None:
         query = query.where(PulledVoucher.financial_year == financial_year)
+    if series is not None:
+        query = query.where(PulledVoucher.series == series)
     query = query.order_by(
         PulledVoucher.transaction_date.desc(), PulledVoucher.series, PulledVoucher.number.desc()
-    )
+    ).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     return list(session().execute(query).scalars())

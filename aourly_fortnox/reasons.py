@@ -114,6 +114,36 @@ TEXTS: dict[str, str] = {
         "The amount %(amount)s is too large to send to Fortnox exactly: check the rows, or "
         "split the invoice."
     ),
+    # Vouchers (host payouts) to Fortnox
+    "VOUCHER_SERIES_INVALID": N_(
+        "Vouchers go to series %(series)s, which is not a manual series in Fortnox (it does "
+        "not exist, or Fortnox fills it by itself): choose a manual series on the mapping "
+        "page, or add it in Fortnox and refresh the chart, then press Retry."
+    ),
+    "VOUCHER_UNBALANCED": N_(
+        "The voucher “%(description)s” does not balance: debit %(debit)s kr, credit %(credit)s "
+        "kr (to the öre). It was not sent to Fortnox: correct it in Aourly."
+    ),
+    "VOUCHER_TOO_FEW_ROWS": N_(
+        "The voucher “%(description)s” has fewer than two rows, which Fortnox does not accept: "
+        "correct it in Aourly."
+    ),
+    "VOUCHER_ROW_ACCOUNT": N_(
+        "A row of the voucher “%(description)s” names no account (or both an account and a "
+        "mapping key): correct it in Aourly."
+    ),
+    "VOUCHER_ACCOUNT_MISSING": N_(
+        "A voucher row books to account %(number)s, which does not exist in financial year "
+        "%(year)s: add it in Fortnox and refresh the chart, or correct the row."
+    ),
+    "VOUCHER_ACCOUNT_INACTIVE": N_(
+        "A voucher row books to account %(number)s, which is inactive in financial year "
+        "%(year)s: activate it in Fortnox and refresh the chart, or correct the row."
+    ),
+    "VOUCHER_CHANGED": N_(
+        "The voucher was changed in Aourly after it was booked in Fortnox as %(number)s. "
+        "Fortnox vouchers cannot be changed: book a correcting voucher in Fortnox."
+    ),
     # Mapping warnings (they do not block saving)
     "MAPPING_RANGE": N_(
         "%(label)s is usually an account between %(low)s and %(high)s; check with your "

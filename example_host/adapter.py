@@ -70,10 +70,11 @@ class ExampleHostAdapter:
         payout = db.session.get(Payout, key) if key is not None else None
         if payout is None or payout.company_id != str(company_id):
             return None
+        # The whole text: the plugin cuts it to what Fortnox takes beside its own marker.
         text = f"Payout to {payout.performer.name}: {payout.description}"
         return VoucherData(
             id=str(payout.id),
-            description=text[:200],
+            description=text,
             transaction_date=payout.payout_date,
             rows=(
                 # The cost of the performer's work against the money leaving the bank.

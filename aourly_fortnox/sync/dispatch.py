@@ -113,6 +113,12 @@ def job_done(company_id: str, job_id: str | None) -> None:
 
 
 def _after_commit(db_session: Session) -> None:
+    if db_session.in_nested_transaction():
+        # SQLAlchemy fires after_commit for a released savepoint too (a host that hands
+        # rows over in ``begin_nested``): the rows are not committed yet, so wait for the
+        # outermost commit; a job nudged now would not see them (or, inline, would run
+        # inside the host's transaction).
+        return
     companies = db_session.info.pop(PENDING_NUDGES, None)
     for company_id in sorted(companies or ()):
         nudge(company_id)

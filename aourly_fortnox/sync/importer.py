@@ -1,5 +1,6 @@
-"""Fortnox -> Aourly: financial years, each year's chart of accounts, predefined accounts and
-voucher series. Knows the client and the database; nothing about HTTP requests to us.
+"""Fortnox -> Aourly: financial years, each year's chart of accounts, predefined accounts,
+voucher series, then the vouchers themselves (``pull_vouchers``). Knows the client and the
+database; nothing about HTTP requests to us.
 
 Each step reads everything from Fortnox first, then writes and commits: no transaction is
 open while we wait on Fortnox (or on a token refresh that must commit on its own).
@@ -32,6 +33,7 @@ from ..queries import get_connection, session
 from ..queue import QueueUnavailable, enqueue
 from ..state import current_app_object, state
 from . import dispatch
+from .pull_vouchers import pull_vouchers
 from .retries import backoff_seconds
 from .runs import IMPORT_JOB
 
@@ -40,7 +42,8 @@ log = logging.getLogger("aourly_fortnox.importer")
 
 def run_import(company_id: str, run_id: int) -> None:
     """Import company information, financial years, each year's chart, predefined accounts,
-    voucher series and the locked period; then suggest mappings for keys nobody has set."""
+    voucher series, new vouchers and the locked period; then suggest mappings for keys
+    nobody has set."""
     db_session = session()
     run = db_session.get(SyncRun, run_id)
     conn = get_connection(company_id)
@@ -64,7 +67,7 @@ def run_import(company_id: str, run_id: int) -> None:
         conn.organisation_number = company.organisation_number
         db_session.commit()
         years = import_financial_years(client, company_id, db_number)
-        run.total = len(years) + 3
+        run.total = len(years) + 4
         db_session.commit()
         for year in years:
             import_accounts(client, company_id, db_number, year)
@@ -81,10 +84,20 @@ def run_import(company_id: str, run_id: int) -> None:
             select(Connection).where(Connection.company_id == company_id)
         ).scalar_one()
         conn.locked_through = locked_through
+        db_session.commit()
+        # Fresh pre-check data: due pushes go now (Sync now, Retry, a reconnect), before the
+        # vouchers are read: a first pull of a large company takes one GET per voucher.
+        dispatch.nudge(company_id)
+        pulled = pull_vouchers(client, company_id, db_number)
+        log.info("Vouchers pulled for company %s: %s new, %s of ours", company_id,
+                 pulled.new, pulled.ours)
+        run = db_session.get(SyncRun, run_id) or run
+        run.done += 1
+        conn = db_session.execute(
+            select(Connection).where(Connection.company_id == company_id)
+        ).scalar_one()
         conn.last_sync_at = utcnow()
         _finish(run, "finished", "IMPORT_DONE", {"years": len(years)})
-        # Fresh pre-check data: due pushes go now (Sync now, Retry, a reconnect).
-        dispatch.nudge(company_id)
     except AuthorizationExpired:
         db_session.rollback()
         _finish(db_session.get(SyncRun, run_id), "failed", "AUTH_EXPIRED")

@@ -20,8 +20,9 @@ from sqlalchemy import case, or_, select, update
 from ..models import RecordState, SyncRecord, utcnow
 from ..queries import session
 
-#: The order a company's rows go in: a customer before the invoices that name it.
-PUSH_ORDER = ("customer", "invoice")
+#: The order a company's rows go in: a customer before the invoices that name it, then
+#: vouchers (which need neither).
+PUSH_ORDER = ("customer", "invoice", "voucher")
 
 
 @dataclass(frozen=True)

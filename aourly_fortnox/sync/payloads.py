@@ -1,4 +1,5 @@
-"""What the sync engine sends Fortnox for a customer and an invoice, and what Fortnox makes of it.
+"""What the sync engine sends Fortnox for a customer, an invoice and a voucher, and what Fortnox
+makes of it.
 
 Pure: no I/O, no database, no Flask, and :class:`~decimal.Decimal` for every amount. The engine
 calls :func:`account_keys` (to resolve the sales accounts with its own pre-check), then
@@ -23,6 +24,12 @@ with the host's. Such a row is sent as quantity 1 at the row's total rounded to 
 (``"Konsulttimmar (1.125 × 800.00)"``): both sides then agree to the öre. Prices are treated
 like quantities (no prediction of a rounded price): one rule, and the host's row total wins.
 
+**Vouchers** (docs/fortnox.md, "Vouchers"): :func:`voucher_payload` rounds every amount to
+the öre (half-up, as Fortnox stores it) and refuses a voucher whose debits and credits then
+differ by even one öre (``VOUCHER_UNBALANCED``), so an unbalanced voucher never leaves Aourly.
+Our marker (``[AOU:…]``) ends the ``Description``; the host's text is cut to what is left of
+Fortnox's 200 characters.
+
 **Numbers in the body** are JSON-native, so the body can be sent, stored or hashed as it is:
 a whole amount is an ``int`` (``100``), any other a ``float`` rendered from the Decimal
 (``0.25``) only after checking that the float reads back as exactly the same Decimal (true up
@@ -35,13 +42,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ..host import CustomerData, InvoiceData, InvoiceRowData
+from ..host import CustomerData, InvoiceData, InvoiceRowData, VoucherData
 from ..i18n import N_
 from ..reasons import Problem
 
@@ -70,6 +77,11 @@ INVOICE_TEXT_LIMITS: dict[str, tuple[int, str]] = {
 ROW_DESCRIPTION_LIMIT = 255
 ROW_DESCRIPTION_LABEL = N_("Row text")
 CUSTOMER_TEXT_LIMITS: dict[str, tuple[int, str]] = {"ZipCode": (10, N_("Postcode"))}
+#: A voucher's Description, our marker included (docs/sandbox.md, "Field lengths").
+VOUCHER_DESCRIPTION_LIMIT = 200
+#: A voucher row's text (``TransactionInformation``).
+VOUCHER_ROW_TEXT_LIMIT = 100
+VOUCHER_ROW_TEXT_LABEL = N_("Voucher row text")
 #: How much of a too long text a reason shows, so the owner can find it.
 TEXT_START = 20
 
@@ -221,6 +233,79 @@ def customer_payload(
     }
     _check_texts(fields, CUSTOMER_TEXT_LIMITS)
     return {"Customer": fields}
+
+
+@dataclass(frozen=True)
+class VoucherPayload:
+    """A voucher as POSTed (``{"Voucher": {...}}``) and its total (debit = credit)."""
+
+    body: dict[str, Any]
+    total: Decimal
+
+
+def voucher_description(text: str, marker: str) -> str:
+    """The host's text cut to what Fortnox's 200 characters leave beside our marker, then
+    the marker at the end (where the pull and the exactly-once search find it)."""
+    room = VOUCHER_DESCRIPTION_LIMIT - len(marker) - 1
+    head = " ".join(text.split())[:max(room, 0)].rstrip()
+    return f"{head} {marker}" if head else marker
+
+
+def voucher_payload(
+    voucher: VoucherData, series: str, marker: str, accounts: Sequence[int]
+) -> VoucherPayload:
+    """The body for ``POST /3/vouchers`` (the financial year goes as a query parameter), or
+    a :class:`PayloadProblem` for what Fortnox would refuse.
+
+    ``accounts`` holds each row's account number, in row order, as the caller resolved and
+    pre-checked them (a mapping key through the mapping, or the row's own account).
+    """
+    if len(voucher.rows) < 2:
+        raise PayloadProblem("VOUCHER_TOO_FEW_ROWS", description=voucher.description[:TEXT_START])
+    if len(accounts) != len(voucher.rows):
+        raise ValueError("one account per row")
+    rows: list[dict[str, Any]] = []
+    debit_total = credit_total = ZERO
+    for row, account in zip(voucher.rows, accounts, strict=True):
+        debit, credit = _round2(row.debit), _round2(row.credit)
+        debit_total += debit
+        credit_total += credit
+        sent: dict[str, Any] = {
+            "Account": account, "Debit": _json_number(debit), "Credit": _json_number(credit),
+        }
+        if row.description:
+            if len(row.description) > VOUCHER_ROW_TEXT_LIMIT:
+                raise PayloadProblem(
+                    "TEXT_TOO_LONG", field="TransactionInformation", label=VOUCHER_ROW_TEXT_LABEL,
+                    limit=VOUCHER_ROW_TEXT_LIMIT, start=row.description[:TEXT_START],
+                )  # fmt: skip
+            sent["TransactionInformation"] = row.description
+        rows.append(sent)
+    if debit_total != credit_total:
+        raise PayloadProblem(
+            "VOUCHER_UNBALANCED", debit=format(debit_total, "f"), credit=format(credit_total, "f"),
+            description=voucher.description[:TEXT_START],
+        )  # fmt: skip
+    _json_number(debit_total)  # a total Fortnox could not hold exactly is refused too
+    head: dict[str, Any] = {
+        "VoucherSeries": series,
+        "TransactionDate": voucher.transaction_date.isoformat(),
+        "Description": voucher_description(voucher.description, marker),
+        "VoucherRows": rows,
+    }
+    return VoucherPayload(body={"Voucher": head}, total=debit_total)
+
+
+def voucher_hash(voucher: VoucherData) -> str:
+    """A stable hash of the host's voucher (text, date, rows), to tell whether a booked
+    voucher changed in Aourly. The host's data, not the body: a later mapping or series
+    choice changes the body of a voucher that did not change."""
+    return body_hash({
+        "id": voucher.id, "description": voucher.description,
+        "date": voucher.transaction_date.isoformat(),
+        "rows": [[_plain(row.debit), _plain(row.credit), row.account,
+                  row.account_key, row.description] for row in voucher.rows],
+    })
 
 
 def body_hash(body: Mapping[str, Any]) -> str:

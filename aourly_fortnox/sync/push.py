@@ -1,11 +1,11 @@
-"""The push job: a company's due customers and invoices go to Fortnox, exactly once.
+"""The push job: a company's due customers, invoices and vouchers go to Fortnox, exactly once.
 
 One job per company at a time (see ``dispatch``). It claims due rows under a lease (see
-``leases``), customers first, and for each row checks right before every write that the
-connection is still Connected and the lease still its own: access tokens outlive a revoke, so
-the job stops by our own state, not by waiting for a 401. When the company's rate-limit window
-is full the job gives its worker back and comes again later: the limit is per company, the
-workers are shared.
+``leases``), customers first, then invoices, then vouchers, and for each row checks right
+before every write that the connection is still Connected and the lease still its own: access
+tokens outlive a revoke, so the job stops by our own state, not by waiting for a 401. When the
+company's rate-limit window is full the job gives its worker back and comes again later: the
+limit is per company, the workers are shared.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..models import ConnectionStatus, RecordState, SyncRecord, utcnow
 from ..queries import get_connection, session
 from ..reasons import Problem
 from ..state import state
-from . import dispatch, leases, push_customer, push_invoice
+from . import dispatch, leases, push_customer, push_invoice, push_voucher
 from .leases import Claim
 from .push_context import LeaseLost, NeedsOwner, PushContext, StopPush
 from .references import installation_id
@@ -60,6 +60,7 @@ def push_due(company_id: str, job_id: str | None = None) -> None:
         adapter=adapter,
         lease_seconds=float(settings.lease_seconds),
         bookkeep=bool(conn.bookkeep_invoices),
+        voucher_series=conn.voucher_series or "A",
     )
     session().commit()
     seen: set[int] = set()
@@ -93,6 +94,8 @@ def push_one(ctx: PushContext, claim: Claim) -> None:
     try:
         if record.object_type == "customer":
             push_customer.push(ctx, claim, record)
+        elif record.object_type == "voucher":
+            push_voucher.push(ctx, claim, record)
         else:
             push_invoice.push(ctx, claim, record)
     except LeaseLost:

@@ -1,7 +1,7 @@
 """What one push job shares across rows, and the outcomes a row can end in.
 
-``push`` runs the job; ``push_customer`` and ``push_invoice`` handle one row each and use
-what is here, so neither imports the job that calls it.
+``push`` runs the job; ``push_customer``, ``push_invoice`` and ``push_voucher`` handle one
+row each and use what is here, so none imports the job that calls it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..fortnox.client import FortnoxClient
 from ..host import HostAdapter
 from ..mapping import AccountResolver
-from ..models import Connection, ConnectionStatus, RecordState, utcnow
+from ..models import Connection, ConnectionStatus, RecordState, VoucherSeries, utcnow
 from ..queries import session
 from ..reasons import Problem
 from . import leases
@@ -54,7 +54,10 @@ class PushContext:
     adapter: HostAdapter
     lease_seconds: float
     bookkeep: bool
+    #: The company's series for our vouchers (chosen on the mapping page).
+    voucher_series: str = "A"
     _resolver: AccountResolver | None = field(default=None, repr=False)
+    _manual_series: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def resolver(self) -> AccountResolver:
@@ -62,6 +65,19 @@ class PushContext:
         if self._resolver is None:
             self._resolver = AccountResolver(self.company_id)
         return self._resolver
+
+    def series_is_manual(self, code: str) -> bool:
+        """Whether ``code`` is an imported manual series (only those take API vouchers),
+        from the last import, loaded once per job."""
+        if self._manual_series is None:
+            self._manual_series = frozenset(session().execute(
+                select(VoucherSeries.code).where(
+                    VoucherSeries.company_id == self.company_id,
+                    VoucherSeries.database_number == self.database_number,
+                    VoucherSeries.manual.is_(True),
+                )
+            ).scalars())
+        return code in self._manual_series
 
     def before_write(self, claim: Claim) -> None:
         """Right before a POST or PUT: still Connected to the same Fortnox company, and the

@@ -19,12 +19,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..connection import lifecycle
 from ..i18n import gettext as _
 from ..i18n import ngettext
-from ..queries import pulled_vouchers
 from ..queue import QueueUnavailable
 from ..reasons import reason_text
 from ..state import state
 from ..sync import outbox, runs
-from . import card, oauth_flow, sync_log
+from . import card, oauth_flow, sync_log, voucher_list
 from . import mapping_page as mapping_forms
 from .access import check_csrf, current_company_id, is_htmx, owner_required, redirect_to
 
@@ -291,10 +290,10 @@ def preview() -> str:
 @bp.get("/fortnox/vouchers")
 @owner_required
 def vouchers() -> str:
-    """Vouchers pulled from Fortnox."""
-    return render_template(
-        "aourly_fortnox/vouchers.html", vouchers=pulled_vouchers(current_company_id())
-    )
+    """Vouchers pulled from Fortnox, per financial year and series, a page at a time."""
+    page = voucher_list.build(current_company_id(), request.args.get("year"),
+                              request.args.get("series"), request.args.get("page"))
+    return render_template("aourly_fortnox/vouchers.html", view=page, money=voucher_list.money)
 
 
 @bp.get("/fortnox/health")

@@ -95,9 +95,9 @@ def test_vouchers_page_lists_the_current_fortnox_companys_vouchers_newest_first(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert rows(page) == [
-        "A12 | 2026-04-01 | Hyra april | 12500.50",
+        "A12 | 2026-04-01 | Hyra april | 12,500.50",
         "B3 | 2026-03-15 | Kundfaktura 3 | 800.00",
-        "A11 | 2026-03-01 | Hyra mars | 12500.00",
+        "A11 | 2026-03-01 | Hyra mars | 12,500.00",
     ]
     assert "Old company" not in page and "Globex voucher" not in page
 
@@ -105,4 +105,4 @@ def test_vouchers_page_lists_the_current_fortnox_companys_vouchers_newest_first(
 def test_vouchers_page_before_anything_was_pulled(app: Flask, client: FlaskClient) -> None:
     login(client)
     page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
-    assert "No vouchers have been pulled from Fortnox yet." in page and rows(page) == []
+    assert "Connect Fortnox to see its vouchers here." in page and rows(page) == []

@@ -167,3 +167,42 @@ def test_admin_picks_the_year_from_the_date(sandbox: RunningSandbox, api: ApiCal
         sandbox.admin("POST", f"/companies/{DB}/vouchers", voucher(f"{year + 2}-01-10"))
     assert refused.value.body["ErrorInformation"]["code"] == 2000720
     assert sandbox.admin("GET", f"/companies/{DB}/vouchers") == before
+
+
+def test_an_unknown_financial_year_is_refused_and_nothing_is_stored(
+    sandbox: RunningSandbox, api: ApiCall
+) -> None:
+    year = this_year(api)
+    before = sandbox.admin("GET", f"/companies/{DB}/vouchers")
+    unknown = api("POST", "vouchers", params={"financialyear": 99}, json=voucher(f"{year}-02-10"))
+    assert error_of(unknown) == (400, 2000722)
+    garbled = api("POST", "vouchers", params={"financialyear": "två"},
+                  json=voucher(f"{year}-02-10"))
+    assert error_of(garbled) == (400, 2000588)
+    assert sandbox.admin("GET", f"/companies/{DB}/vouchers") == before
+
+
+def test_each_row_is_kept_to_the_ore_before_the_balance_is_checked(
+    sandbox: RunningSandbox, api: ApiCall
+) -> None:
+    # 0.005 + 0.005 are kept as 0.01 + 0.01: against a credit of 0.01 that is one öre off.
+    year = this_year(api)
+    before = sandbox.admin("GET", f"/companies/{DB}/vouchers")
+    halves = voucher(f"{year}-02-10", [{"Account": 6570, "Debit": 0.005},
+                                       {"Account": 6570, "Debit": 0.005},
+                                       {"Account": 1930, "Credit": 0.01}])
+    assert error_of(api("POST", "vouchers", params={"financialyear": 2}, json=halves)) == (
+        400, 2000711)
+    assert sandbox.admin("GET", f"/companies/{DB}/vouchers") == before
+
+
+def test_lastmodified_lists_only_vouchers_changed_since(api: ApiCall) -> None:
+    year = this_year(api)
+    made = api("POST", "vouchers", params={"financialyear": 2},
+               json=voucher(f"{year}-02-10")).json()["Voucher"]
+    earlier = api("GET", "vouchers", params={"financialyear": 2,
+                                             "lastmodified": f"{year - 1}-01-01 00:00"}).json()
+    assert made["VoucherNumber"] in [v["VoucherNumber"] for v in earlier["Vouchers"]]
+    later = api("GET", "vouchers", params={"financialyear": 2,
+                                           "lastmodified": f"{year + 1}-01-01 00:00"}).json()
+    assert later["Vouchers"] == [] and later["MetaInformation"]["@TotalPages"] == 0
