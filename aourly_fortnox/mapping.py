@@ -348,7 +348,7 @@ def check_voucher_series(code: str, chart: Chart) -> str | None:
         return _("Voucher series %(series)s does not exist in Fortnox.", series=code)
     if not found[1]:
         return _("Voucher series %(series)s is not a manual series in Fortnox, so it does not "
-                 "take vouchers sent by Aourly.", series=code)
+                 "take vouchers sent by %(product)s.", series=code)
     return None
 
 

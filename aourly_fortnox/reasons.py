@@ -122,15 +122,15 @@ TEXTS: dict[str, str] = {
     ),
     "VOUCHER_UNBALANCED": N_(
         "The voucher “%(description)s” does not balance: debit %(debit)s kr, credit %(credit)s "
-        "kr (to the öre). It was not sent to Fortnox: correct it in Aourly."
+        "kr (to the öre). It was not sent to Fortnox: correct it in %(product)s."
     ),
     "VOUCHER_TOO_FEW_ROWS": N_(
         "The voucher “%(description)s” has fewer than two rows, which Fortnox does not accept: "
-        "correct it in Aourly."
+        "correct it in %(product)s."
     ),
     "VOUCHER_ROW_ACCOUNT": N_(
         "A row of the voucher “%(description)s” names no account (or both an account and a "
-        "mapping key): correct it in Aourly."
+        "mapping key): correct it in %(product)s."
     ),
     "VOUCHER_ACCOUNT_MISSING": N_(
         "A voucher row books to account %(number)s, which does not exist in financial year "
@@ -141,7 +141,7 @@ TEXTS: dict[str, str] = {
         "%(year)s: activate it in Fortnox and refresh the chart, or correct the row."
     ),
     "VOUCHER_CHANGED": N_(
-        "The voucher was changed in Aourly after it was booked in Fortnox as %(number)s. "
+        "The voucher was changed in %(product)s after it was booked in Fortnox as %(number)s. "
         "Fortnox vouchers cannot be changed: book a correcting voucher in Fortnox."
     ),
     # Mapping warnings (they do not block saving)
