@@ -15,7 +15,8 @@ from ..queries import session
 
 #: Every table with rows per company (children before the connection).
 COMPANY_TABLES: tuple[type[models.Base], ...] = (
-    models.SyncRecord, models.SyncRun, models.PulledVoucher, models.AccountMapping,
+    models.SyncRecord, models.SyncRun, models.PulledVoucher, models.VoucherCursor,
+    models.AccountMapping,
     models.Account, models.FinancialYear, models.PredefinedAccount, models.VoucherSeries,
     models.Connection,
 )

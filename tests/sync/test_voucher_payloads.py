@@ -172,7 +172,7 @@ def test_any_difference_of_an_ore_or_more_never_leaves(host: VoucherData, extra:
                                   "VOUCHER_CHANGED"])
 def test_every_voucher_sentence_renders_in_swedish_with_its_parameters(code: str) -> None:
     params = {"debit": "1.00", "credit": "0.99", "description": "abc", "series": "B",
-              "number": "A12", "year": "2026-01-01 – 2026-12-31"}
+              "number": "A12", "year": "2026-01-01 – 2026-12-31", "product": "Aourly"}
     swedish = translations("sv").gettext(TEXTS[code])
     assert swedish != TEXTS[code]
     assert "%(" not in swedish % params and "%(" not in TEXTS[code] % params
