@@ -219,7 +219,7 @@ def forget(company: str, yes: bool) -> None:
     for model in (
         models.SyncRecord, models.SyncRun, models.PulledVoucher, models.AccountMapping,
         models.Account, models.FinancialYear, models.PredefinedAccount, models.VoucherSeries,
-        models.Connection,
+        models.OAuthState, models.Connection,
     ):
         session().execute(delete(model).where(model.company_id == company))
     session().commit()

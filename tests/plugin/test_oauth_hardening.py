@@ -85,6 +85,36 @@ def test_the_state_is_kept_on_the_server_only_as_a_hash(app: Flask) -> None:
     assert issued not in dump and "-- fortnox_oauth_state\n1 " in dump
 
 
+def test_states_nobody_came_back_for_are_cleared_at_the_next_connect(app: Flask) -> None:
+    from datetime import timedelta
+
+    from aourly_fortnox.models import OAuthState, utcnow
+
+    client = app.test_client()
+    login(client)
+    start(client)
+    with app.app_context():
+        db = state(app).db
+        db.session.query(OAuthState).update({"created_at": utcnow() - timedelta(minutes=16)})
+        db.session.commit()
+    start(client)
+    with app.app_context():
+        ages = [utcnow() - row.created_at for row in state(app).db.session.query(OAuthState)]
+    assert len(ages) == 1 and ages[0] < timedelta(minutes=1)
+
+
+def test_forget_removes_the_companys_waiting_states(app: Flask) -> None:
+    from aourly_fortnox.models import OAuthState
+
+    client = app.test_client()
+    login(client)
+    start(client)
+    result = app.test_cli_runner().invoke(args=["fortnox", "forget", "acme", "--yes"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert state(app).db.session.query(OAuthState).count() == 0
+
+
 # -- redirect_uri never from the Host header ---------------------------------------------------
 def redirect_uri_of(auth_url: str) -> str:
     return parse_qs(urlsplit(auth_url).query)["redirect_uri"][0]
