@@ -14,7 +14,7 @@ from flask import Flask, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import BuildError
 
 from .config import build_config
@@ -156,6 +156,10 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
+        if isinstance(error, SecurityError):
+            # A Host outside TRUSTED_HOSTS: our layout builds URLs from that very header, so
+            # it would fail again (a 500); werkzeug's plain 400 says it all.
+            return error
         code = error.code or 500
         if code >= 500 or code not in titles:
             return error

@@ -188,3 +188,14 @@ def test_host_and_plugin_pages_carry_the_security_headers(client: FlaskClient) -
         assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_a_host_header_outside_trusted_hosts_is_a_400_not_a_500(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(TRUSTED_HOSTS=["127.0.0.1", "localhost"])
+    client = app.test_client()
+    for path in ("/login", "/integrations/", "/nowhere"):
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 400, path
+    assert client.get("/login").status_code == 200
