@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from .config import ConfigError
+from .connection.clients import refresh_lock
 from .migrate import downgrade_database, upgrade_database
 from .models import Connection
 from .queries import record_counts, session
@@ -124,19 +126,83 @@ def reconcile() -> None:
     click.echo(f"{reconcile_records()} company push job(s) started for due items.")
 
 
+TOKEN_COLUMNS = ("access_token_enc", "refresh_token_enc", "pending_tokens_enc")
+
+
+def _unreadable_companies() -> list[str]:
+    """Companies with a stored token that no key of AOURLY_FORTNOX_TOKEN_KEYS decrypts."""
+    cipher = state().cipher
+    unreadable = []
+    columns = [getattr(Connection, name) for name in TOKEN_COLUMNS]
+    for company_id, *values in session().execute(
+        select(Connection.company_id, *columns).order_by(Connection.company_id)
+    ):
+        try:
+            for value in values:
+                if value:
+                    cipher.decrypt(value)
+        except ConfigError:
+            unreadable.append(str(company_id))
+    return unreadable
+
+
+def _rotate_company(company_id: str) -> int:
+    """Re-encrypt one company's tokens, holding its refresh lock: a refresh cannot store a new
+    pair between our read and our write. The write also compares what was read (a reconnect
+    does not take the lock), and reads again if the row changed meanwhile."""
+    st = state()
+    columns = [getattr(Connection, name) for name in TOKEN_COLUMNS]
+    with refresh_lock(company_id):
+        for _attempt in range(5):
+            with st.db.engine.begin() as conn:
+                row = conn.execute(
+                    select(*columns).where(Connection.company_id == company_id)
+                ).one_or_none()
+                if row is None:
+                    return 0
+                current = dict(zip(TOKEN_COLUMNS, row, strict=True))
+                rotated = {name: st.cipher.rotate(value)
+                           for name, value in current.items() if value}
+                if not rotated:
+                    return 0
+                conditions = [
+                    getattr(Connection, name) == value if value is not None
+                    else getattr(Connection, name).is_(None)
+                    for name, value in current.items()
+                ]
+                result = conn.execute(
+                    update(Connection)
+                    .where(Connection.company_id == company_id, *conditions)
+                    .values(**rotated)
+                )
+                if result.rowcount == 1:
+                    return len(rotated)
+    raise click.ClickException(
+        f"The tokens of company {company_id} kept changing while being re-encrypted; "
+        "run rotate-keys again."
+    )
+
+
 @fortnox_cli.command("rotate-keys")
 @with_appcontext
 def rotate_keys() -> None:
     """Re-encrypt every stored token with the first AOURLY_FORTNOX_TOKEN_KEYS key."""
-    cipher = state().cipher
-    count = 0
-    for conn in session().execute(select(Connection)).scalars():
-        for column in ("access_token_enc", "refresh_token_enc", "pending_tokens_enc"):
-            value = getattr(conn, column)
-            if value:
-                setattr(conn, column, cipher.rotate(value))
-                count += 1
-    session().commit()
+    unreadable = _unreadable_companies()
+    if unreadable:
+        click.echo(
+            "Nothing was re-encrypted: no key in AOURLY_FORTNOX_TOKEN_KEYS decrypts the stored "
+            f"tokens of {len(unreadable)} "
+            + ("company" if len(unreadable) == 1 else "companies")
+            + f": {', '.join(unreadable)}. Add the key they were stored with (after the new "
+            "one) and run rotate-keys again, or disconnect those companies.",
+            err=True,
+        )
+        raise SystemExit(1)
+    companies = list(session().execute(
+        select(Connection.company_id).order_by(Connection.company_id)
+    ).scalars())
+    session().rollback()  # no transaction of ours stays open while we wait for the locks
+    count = sum(_rotate_company(company_id) for company_id in companies)
     click.echo(f"Re-encrypted {count} stored token(s) with the first key.")
 
 

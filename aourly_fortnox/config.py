@@ -71,6 +71,11 @@ DEFAULTS: dict[str, Any] = {
     # The Integrations card polls while something runs.
     "POLL_INTERVAL": 2,
     "TIMEZONE": "Europe/Stockholm",
+    # The largest POST body a plugin form may send (its forms are a few hundred bytes); a
+    # bigger one is a 413. Never more than the host's MAX_CONTENT_LENGTH.
+    "MAX_FORM_BYTES": 64 * 1024,
+    # Bearer token for monitoring's health check; None: only owners see the health JSON.
+    "HEALTH_TOKEN": None,
 }
 
 
@@ -94,7 +99,7 @@ class Settings:
     def __repr__(self) -> str:  # never show secrets
         """Settings for debugging, with the client secret and token keys masked."""
         shown = {
-            k: ("***" if k in {"CLIENT_SECRET", "TOKEN_KEYS"} and v else v)
+            k: ("***" if k in {"CLIENT_SECRET", "TOKEN_KEYS", "HEALTH_TOKEN"} and v else v)
             for k, v in self.values.items()
         }
         return f"Settings({shown!r})"

@@ -13,6 +13,7 @@ Rules (docs/fortnox.md, "Mapping"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -194,6 +195,12 @@ class FieldCheck:
     warnings: list[Reason] = field(default_factory=list)
 
 
+#: An account number as Fortnox has them: exactly four ASCII digits.
+ACCOUNT_NUMBER = re.compile(r"[0-9]{4}")
+#: At most this many characters of a refused value are shown back to the owner.
+ECHO_LIMIT = 20
+
+
 def _year_label(year: ChartYear) -> str:
     return f"{year.from_date.isoformat()} – {year.to_date.isoformat()}"
 
@@ -205,9 +212,14 @@ def check_value(spec: KeySpec, raw: str, chart: Chart) -> FieldCheck:
     result = FieldCheck(spec.key, label, value, help=_(spec.help) if spec.help else "")
     if not value:
         return result
-    if not value.isdigit() or len(value) != 4:
+    if not ACCOUNT_NUMBER.fullmatch(value):
+        # Only 0-9: str.isdigit() also takes "３００１", "٣٠٠١" and "3²01" (int() of the last
+        # raises). The value echoed back is cut, so a forged 1 MB field stays a short message.
+        shown = value if len(value) <= ECHO_LIMIT else value[:ECHO_LIMIT] + "…"
+        result.value = shown
         result.errors.append(
-            _("“%(value)s” is not an account number (four digits, e.g. 3001).", value=value)
+            _("“%(value)s” is not an account number (four digits 0-9, e.g. 3001).",
+              value=shown)
         )
         return result
     number = int(value)

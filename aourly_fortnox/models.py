@@ -365,3 +365,17 @@ class WorkerHeartbeat(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_name: Mapped[str] = mapped_column(String(255), unique=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OAuthState(Base):
+    """An OAuth ``state`` issued by Connect and not yet used: its callback deletes the row,
+    so a state works once even when a copy of the session cookie still carries it."""
+
+    __tablename__ = "fortnox_oauth_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the state, hex: the database never holds a usable state.
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,7 +14,7 @@ from flask import Flask, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import BuildError
 
 from .config import build_config
@@ -40,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     configure_engine(app)
     login_manager.init_app(app)
+    from .security import init_security
+
+    init_security(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # type: ignore[assignment]  # the login form says it all
     csrf.init_app(app)
@@ -60,9 +63,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> Any:
-    from .models import User
+    """The session's user, if the session is still current (not ended by a logout)."""
+    from flask import session
 
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    from .models import User
+    from .security import SESSION_VERSION_KEY
+
+    if not user_id.isdigit() or len(user_id) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
+        return None
+    return user
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -131,7 +143,9 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     titles = {400: "Bad request", 401: "Please log in", 403: "Access denied",
-              404: "Page not found", 405: "Bad request", 409: "Conflict"}
+              404: "Page not found", 405: "Bad request", 409: "Conflict",
+              413: "Request too large"}
+    messages = {413: "What was sent is larger than this site accepts. Nothing was saved."}
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
@@ -142,8 +156,13 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
+        if isinstance(error, SecurityError):
+            # A Host outside TRUSTED_HOSTS: our layout builds URLs from that very header, so
+            # it would fail again (a 500); werkzeug's plain 400 says it all.
+            return error
         code = error.code or 500
         if code >= 500 or code not in titles:
             return error
+        message = gettext(messages[code]) if code in messages else None
         return render_template("error.html", code=code, title=gettext(titles[code]),
-                               message=None), code
+                               message=message), code

@@ -78,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     from .fortnox_setup import uses_embedded_queue
     from .sandbox_process import SandboxError, start_or_reuse
 
+    if (args.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", "")
+            and not os.environ.get("TRUSTED_HOSTS")
+            and not os.environ.get("AOURLY_FORTNOX_REDIRECT_URI")):
+        # The demo believes only the names it is reached by (the OAuth callback URL is built
+        # from the Host header only for trusted hosts).
+        os.environ["TRUSTED_HOSTS"] = f"127.0.0.1,localhost,{args.host}"
     app = create_app()
     # A demo database from an older checkout gets the plugin's newer migrations (the plugin's
     # own branch only; `flask fortnox db ...` stays the tool for anything else).

@@ -110,7 +110,35 @@ def build_config(
         cfg[redis_key] = cfg["REDIS_URL"]
 
     apply_sandbox_defaults(cfg, sandbox_port(cfg, env))
+    apply_security_defaults(cfg, env)
     return cfg
+
+
+#: Where the demo is reached when nothing else is configured (``python -m example_host``).
+DEMO_TRUSTED_HOSTS = ("127.0.0.1", "localhost")
+
+
+def apply_security_defaults(cfg: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Request size, session cookie, login throttle, and which Host headers to believe."""
+    # A form of this host is a few KB; anything far larger is refused (413) before it is read.
+    cfg.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Secure is also set per request when it came over HTTPS (security.SessionInterface).
+    if environ.get("SESSION_COOKIE_SECURE"):
+        cfg.setdefault("SESSION_COOKIE_SECURE",
+                       environ["SESSION_COOKIE_SECURE"].lower() in {"1", "true", "yes", "on"})
+    cfg.setdefault("LOGIN_FAILURES_PER_ACCOUNT", 5)
+    cfg.setdefault("LOGIN_FAILURES_PER_ADDRESS", 20)
+    cfg.setdefault("LOGIN_FAILURE_WINDOW", 15 * 60)
+    if environ.get("TRUSTED_HOSTS") and not cfg.get("TRUSTED_HOSTS"):
+        cfg["TRUSTED_HOSTS"] = [h.strip() for h in environ["TRUSTED_HOSTS"].split(",")
+                                if h.strip()]
+    # The plugin never builds its OAuth callback URL from an untrusted Host header: the demo
+    # (on the sandbox, without AOURLY_FORTNOX_REDIRECT_URI) believes only the loopback names.
+    if (cfg.get("EXAMPLE_HOST_USES_SANDBOX") and not cfg.get("TRUSTED_HOSTS")
+            and not cfg.get("AOURLY_FORTNOX_" + "REDIRECT_URI")):
+        cfg["TRUSTED_HOSTS"] = list(DEMO_TRUSTED_HOSTS)
 
 
 def apply_sandbox_defaults(cfg: dict[str, Any], port: int) -> None:

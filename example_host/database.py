@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
@@ -43,6 +43,18 @@ def _host_tables_exist() -> bool:
     return inspect(db.engine).has_table("companies")
 
 
+def upgrade_host_tables() -> None:
+    """A demo database from an older checkout gets the host's newer columns (the host has no
+    migrations of its own: this is the one it needed, ``users.session_version``)."""
+    columns = {column["name"] for column in inspect(db.engine).get_columns("users")}
+    if "session_version" not in columns:
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0"
+            ))
+        log.info("Upgraded the demo database: users.session_version added.")
+
+
 def run_plugin_migrations(app: Flask) -> None:
     upgrade_database(app)
 
@@ -57,6 +69,7 @@ def initialise_database(app: Flask) -> bool:
 
     with app.app_context():
         if _host_tables_exist():
+            upgrade_host_tables()
             if not inspect(db.engine).has_table(VERSION_TABLE):
                 # A host database from before the plugin was mounted: add the plugin's tables.
                 run_plugin_migrations(app)

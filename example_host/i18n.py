@@ -25,6 +25,11 @@ SV: dict[str, str] = {
     "Email": "E-post",
     "Password": "Lösenord",
     "Wrong email or password.": "Fel e-postadress eller lösenord.",
+    "Too many failed logins. Wait a few minutes and try again.":
+        "För många misslyckade inloggningar. Vänta några minuter och försök igen.",
+    "Request too large": "För stor förfrågan",
+    "What was sent is larger than this site accepts. Nothing was saved.":
+        "Det som skickades är större än webbplatsen tar emot. Ingenting sparades.",
     "Demo logins": "Demoinloggningar",
     "Switch company": "Byt företag",
     "Your companies": "Dina företag",

@@ -6,6 +6,7 @@ company's encrypted token store, a per-company Redis lock and the shared limiter
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from ..fortnox.client import FortnoxClient
@@ -52,6 +53,17 @@ def _lock_factory() -> LockFactory:
     return RedisLockFactory(redis) if redis is not None else _THREAD_LOCKS
 
 
+def refresh_key(company_id: str) -> str:
+    """The company's name in its TokenManager: its refresh lock is ``refresh:<this>``."""
+    return f"company:{company_id}"
+
+
+def refresh_lock(company_id: str, timeout: float = 30.0) -> AbstractContextManager[None]:
+    """The lock a token refresh of the company holds (Redis, or this process's without it):
+    whoever rewrites the company's tokens outside a refresh takes it too."""
+    return _lock_factory().lock(f"refresh:{refresh_key(company_id)}", timeout=timeout)
+
+
 def _rate_limiter(max_wait: float = 60.0) -> RedisRateLimiter | None:
     redis = redis_or_none()
     if redis is None:
@@ -91,7 +103,7 @@ def client_for(company_id: str, limiter_max_wait: float = 60.0) -> FortnoxClient
     database_number = conn.database_number if conn else None
     manager = TokenManager(
         oauth_client(), DatabaseTokenStore(company_id), _lock_factory(),
-        refresh_margin=float(settings.refresh_margin), key=f"company:{company_id}",
+        refresh_margin=float(settings.refresh_margin), key=refresh_key(company_id),
     )
     return FortnoxClient(
         settings.api_url, manager, limiter=_rate_limiter(limiter_max_wait),

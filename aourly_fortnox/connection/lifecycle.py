@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from .. import signals
+from ..config import ConfigError
 from ..fortnox.errors import FortnoxError
 from ..fortnox.oauth import TokenSet
 from ..models import Connection, ConnectionStatus, utcnow
@@ -59,6 +60,9 @@ def store_connection(
         conn = Connection(company_id=company_id)
         db_session.add(conn)
     first_time_here = conn.database_number != company.database_number
+    # The grants these tokens replace (a reconnect's old pair, a switch's old company, a
+    # switch left waiting): revoked at Fortnox once the new pair is stored, never left live.
+    replaced = _stored_refresh_tokens(conn) - {tokens.refresh_token}
     for column, value in token_columns(
         tokens, now, state().settings.refresh_token_lifetime
     ).items():
@@ -75,6 +79,8 @@ def store_connection(
     conn.expired_reason = None
     _clear_pending(conn)
     db_session.commit()
+    for refresh_token in sorted(replaced):
+        revoke_quietly(refresh_token)
     signals.connected.send(
         current_app_object(),
         company_id=company_id,
@@ -89,6 +95,7 @@ def hold_for_switch(company_id: str, tokens: TokenSet, company: FortnoxCompany) 
     conn = get_connection(company_id)
     assert conn is not None
     cipher = state().cipher
+    replaced = _stored_refresh_tokens(conn, live=False)  # an earlier switch left waiting
     conn.pending_database_number = company.database_number
     conn.pending_company_name = company.name
     conn.pending_organisation_number = company.organisation_number
@@ -104,6 +111,8 @@ def hold_for_switch(company_id: str, tokens: TokenSet, company: FortnoxCompany) 
     )
     conn.pending_since = utcnow()
     session().commit()
+    for refresh_token in sorted(replaced - {tokens.refresh_token}):
+        revoke_quietly(refresh_token)
 
 
 def pending_switch(company_id: str) -> PendingSwitch | None:
@@ -120,9 +129,10 @@ def pending_switch(company_id: str) -> PendingSwitch | None:
     )
 
 
-def confirm_switch(company_id: str) -> bool:
-    """Connect to the waiting Fortnox company. False when nothing changed; the caller then
-    queues nothing (the import after a switch is the caller's to start)."""
+def confirm_switch(company_id: str, user_id: str) -> bool:
+    """Connect to the waiting Fortnox company, credited to ``user_id`` (the owner who
+    confirmed it). False when nothing changed; the caller then queues nothing (the import
+    after a switch is the caller's to start)."""
     conn = get_connection(company_id)
     pending = pending_switch(company_id)
     if conn is None or pending is None:
@@ -136,7 +146,7 @@ def confirm_switch(company_id: str) -> bool:
     if other is not None:
         cancel_switch(company_id)
         return False
-    store_connection(company_id, conn.connected_by or "", tokens, company)
+    store_connection(company_id, user_id, tokens, company)
     return True
 
 
@@ -149,6 +159,22 @@ def cancel_switch(company_id: str) -> None:
     _clear_pending(conn)
     session().commit()
     revoke_quietly(raw["refresh_token"])
+
+
+def _stored_refresh_tokens(conn: Connection, live: bool = True) -> set[str]:
+    """The refresh tokens a row holds (its live pair unless ``live`` is False, and a switch
+    waiting for confirmation). One that cannot be decrypted is skipped: it is unusable anyway."""
+    cipher = state().cipher
+    found: set[str] = set()
+    try:
+        if live and conn.refresh_token_enc:
+            found.add(cipher.decrypt(conn.refresh_token_enc))
+        if conn.pending_tokens_enc:
+            found.add(json.loads(cipher.decrypt(conn.pending_tokens_enc))["refresh_token"])
+    except ConfigError:
+        log.warning("A stored Fortnox token of company %s cannot be decrypted; it is not "
+                    "revoked at Fortnox", conn.company_id)
+    return found
 
 
 def _clear_pending(conn: Connection) -> None:

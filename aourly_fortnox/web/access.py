@@ -96,9 +96,31 @@ def owner_required(view: F) -> F:
     return cast(F, wrapper)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def guard_unsafe_request() -> BaseResponse | None:
+    """Before any plugin view, for every POST: cap the body, refuse anonymous senders without
+    reading a byte of it, then check the CSRF token (which parses the form).
+
+    The order matters: the CSRF check reads the form, so checked first it let anyone make the
+    server parse (and hold) a body of any size.
+    """
+    if request.method in SAFE_METHODS:
+        return None
+    cap = int(state().settings.max_form_bytes)
+    host_cap = request.max_content_length
+    # Lower than the host's limit, never higher: a bigger body is a 413 when it is read.
+    request.max_content_length = cap if host_cap is None else min(cap, host_cap)
+    if not current_user.is_authenticated:
+        return _login_response()
+    check_csrf()
+    return None
+
+
 def check_csrf() -> None:
     """Validate the CSRF token on every unsafe request (Flask-WTF's field and header)."""
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
+    if request.method in SAFE_METHODS:
         return
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return

@@ -1,25 +1,31 @@
 """The owner's trip to Fortnox and back: start (state in the session) and finish (callback).
 
-``state`` is bound to the Flask session, the user and the company, single use, and short-lived:
-a forged, replayed or someone else's callback stores nothing. Every bad path ends in a
-:class:`CallbackResult` with a message an owner understands.
+``state`` is bound to the Flask session, the user and the company, short-lived, and single
+use on the server too (a row per issued state, deleted by its first callback): a forged,
+replayed or someone else's callback stores nothing, even with a copy of an old cookie. Every
+bad path ends in a :class:`CallbackResult` with a message an owner understands.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from flask import session, url_for
+from flask import current_app, session, url_for
+from sqlalchemy import delete
 
 from ..connection import clients, lifecycle
 from ..fortnox.errors import AuthorizationExpired, FortnoxError, OAuthError, TransientError
 from ..fortnox.oauth import parse_callback
 from ..i18n import gettext as _
+from ..models import OAuthState, utcnow
 from ..queries import get_connection
+from ..queries import session as session_db
 from ..queue import QueueUnavailable
 from ..reasons import reason_text
 from ..state import state
@@ -50,10 +56,52 @@ class CallbackResult:
     needs_switch_confirmation: bool = False
 
 
-def redirect_uri() -> str:
-    """Exactly as registered at Fortnox: the setting, or this callback's external URL."""
+def redirect_uri() -> str | None:
+    """Exactly as registered at Fortnox: ``AOURLY_FORTNOX_REDIRECT_URI``.
+
+    Without it, this callback's external URL, but only where the request's Host header can be
+    trusted: in debug and testing, or when the host set Flask's ``TRUSTED_HOSTS`` (Flask then
+    refuses any other Host with a 400). Otherwise None: a forged Host header must never put
+    ``http://evil.example/...`` into the authorization request.
+    """
     configured = state().settings.redirect_uri
-    return configured or url_for("aourly_fortnox.callback", _external=True)
+    if configured:
+        return str(configured)
+    app = current_app
+    if app.debug or app.testing or app.config.get("TRUSTED_HOSTS"):
+        return url_for("aourly_fortnox.callback", _external=True)
+    return None
+
+
+def no_redirect_uri_message() -> str:
+    """Why Connect cannot start on a server without a trustworthy callback URL."""
+    return _("Fortnox is not set up on this server yet: AOURLY_FORTNOX_REDIRECT_URI is "
+             "missing. Ask your administrator.")
+
+
+def _state_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _remember_state(token: str, company_id: str, user_id: str) -> None:
+    """Keep the issued state server-side until its callback; forget ones nobody came back for."""
+    db_session = session_db()
+    cutoff = utcnow() - timedelta(seconds=STATE_MAX_AGE)
+    db_session.execute(delete(OAuthState).where(OAuthState.created_at < cutoff))
+    db_session.add(OAuthState(state_hash=_state_hash(token), company_id=company_id,
+                              user_id=user_id))
+    db_session.commit()
+
+
+def _consume_state(token: str) -> bool:
+    """True for the first callback of an issued state, False ever after (atomic: the delete
+    of one row succeeds once, however many callbacks race)."""
+    db_session = session_db()
+    result = db_session.execute(
+        delete(OAuthState).where(OAuthState.state_hash == _state_hash(token))
+    )
+    db_session.commit()
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 def start(company_id: str, user_id: str) -> StartOutcome:
@@ -64,14 +112,18 @@ def start(company_id: str, user_id: str) -> StartOutcome:
             error=_("Fortnox is not set up on this server yet: AOURLY_FORTNOX_CLIENT_ID and "
                     "AOURLY_FORTNOX_CLIENT_SECRET are missing. Ask your administrator.")
         )
+    callback_url = redirect_uri()
+    if callback_url is None:
+        return StartOutcome(error=no_redirect_uri_message())
     token = secrets.token_urlsafe(32)
+    _remember_state(token, company_id, user_id)
     session[SESSION_KEY] = {
         "state": token,
         "company_id": company_id,
         "user_id": user_id,
         "created": time.time(),
     }
-    url = clients.oauth_client(redirect_uri()).authorization_url(token, redirect_uri())
+    url = clients.oauth_client(callback_url).authorization_url(token, callback_url)
     return StartOutcome(redirect_url=url)
 
 
@@ -100,7 +152,10 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
         refused: OAuthError | None = None
     except OAuthError as exc:
         code, refused = None, exc
-    if refused is not None and refused.error == "invalid_state":
+    # Used up by any callback, whatever follows. The session's copy alone is not enough: a
+    # cookie saved before the first callback still carries the state.
+    consumed = bool(expected.get("state")) and _consume_state(str(expected["state"]))
+    if (refused is not None and refused.error == "invalid_state") or not consumed:
         return CallbackResult(
             error=_("This Fortnox sign-in could not be verified (it was not started here, or "
                     "it was already used). Nothing was changed. Start again with Connect "
@@ -128,7 +183,10 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
             error=_("Fortnox sent no authorization code. Nothing was changed."), status=400
         )
 
-    oauth = clients.oauth_client(redirect_uri())
+    callback_url = redirect_uri()
+    if callback_url is None:
+        return CallbackResult(error=no_redirect_uri_message(), status=400)
+    oauth = clients.oauth_client(callback_url)
     try:
         tokens = oauth.exchange_code(code)  # the client carries the one redirect URI
     except (AuthorizationExpired, OAuthError) as exc:

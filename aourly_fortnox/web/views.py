@@ -24,8 +24,15 @@ from ..reasons import reason_text
 from ..state import state
 from ..sync import outbox, runs
 from . import card, oauth_flow, sync_log, voucher_list
+from . import health as health_checks
 from . import mapping_page as mapping_forms
-from .access import check_csrf, current_company_id, is_htmx, owner_required, redirect_to
+from .access import (
+    current_company_id,
+    guard_unsafe_request,
+    is_htmx,
+    owner_required,
+    redirect_to,
+)
 
 bp = Blueprint(
     "aourly_fortnox",
@@ -34,13 +41,38 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/fortnox-static",
 )
-bp.before_request(check_csrf)
+bp.before_request(guard_unsafe_request)
+
+#: The largest row id there can be (the id columns are 32-bit integers). A larger id in a URL
+#: is a 404 from the router: handed to the database it was an overflow error (a 500).
+MAX_ROW_ID = 2**31 - 1
 
 
 @bp.after_request
 def vary_on_htmx(response: Response) -> Response:
     """Caches must keep the partial and the full page apart."""
     response.vary.add("HX-Request")
+    return response
+
+
+#: On every answer of the plugin, whatever the host does: no page of ours in a frame (the
+#: Disconnect confirmation must not be clickjacked), no content sniffing, and no URL of ours
+#: (the callback's carries the OAuth code) in another site's Referer. A header the host
+#: already set is kept.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    """The plugin's security headers, added where the host has not set its own."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
 
 
@@ -143,7 +175,7 @@ def switch_company() -> BaseResponse | str:
     if request.method == "GET":
         return render_template("aourly_fortnox/switch_company.html", pending=pending)
     if request.form.get("decision") == "switch":
-        if lifecycle.confirm_switch(company_id):
+        if lifecycle.confirm_switch(company_id, str(current_user.get_id())):
             try:
                 runs.enqueue_import(company_id)
             except QueueUnavailable:
@@ -235,7 +267,7 @@ def log_page() -> str:
     return render_template("aourly_fortnox/log.html", log=sync_log.build(current_company_id()))
 
 
-@bp.post("/fortnox/log/<int:record_id>/retry")
+@bp.post(f"/fortnox/log/<int(max={MAX_ROW_ID}):record_id>/retry")
 @owner_required
 def retry_one(record_id: int) -> BaseResponse:
     """Queue one failed item again (another company's item is a 404), after fresh
@@ -259,7 +291,7 @@ def retry_all() -> BaseResponse:
     return redirect_to(url_for(".log_page"))
 
 
-@bp.post("/fortnox/log/<int:record_id>/link")
+@bp.post(f"/fortnox/log/<int(max={MAX_ROW_ID}):record_id>/link")
 @owner_required
 def link_customer(record_id: int) -> BaseResponse:
     """The owner's choice for a customer with several Fortnox matches: link one
@@ -297,7 +329,21 @@ def vouchers() -> str:
 
 
 @bp.get("/fortnox/health")
+def health() -> BaseResponse:
+    """JSON health: the installation's for monitoring (a bearer token), else the owner's
+    company's. No tokens, no secrets, no company names."""
+    check = health_checks.bearer_check()
+    if check == health_checks.BearerCheck.VALID:
+        return jsonify(health_checks.installation_health())
+    if check == health_checks.BearerCheck.REFUSED:
+        response = jsonify({"error": "invalid_token"})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="aourly_fortnox"'
+        return response
+    return owner_health()
+
+
 @owner_required
-def health() -> Response:
-    """JSON for the host's monitoring (no tokens, no secrets)."""
-    return jsonify(card.health(current_company_id()))
+def owner_health() -> BaseResponse:
+    """The owner's view of their company's health (the route without a bearer token)."""
+    return jsonify(health_checks.company_health(current_company_id()))

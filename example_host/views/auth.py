@@ -16,11 +16,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..i18n import LANGUAGES, gettext
 from ..models import Role, User
+from ..security import SESSION_VERSION_KEY, dummy_password_hash, login_throttle
 from ..seed import USERS
 from ..tenancy import SESSION_KEY, current_role, switch_company
 
@@ -60,19 +62,38 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("auth/login.html", email="", error=None, demo_logins=demo_logins)
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
+    address = request.remote_addr or ""
+    throttle = login_throttle()
+    if throttle.blocked(email, address):
+        # Refused before the password is looked at: the right one too, until the window ends.
+        return render_template(
+            "auth/login.html", email=email,
+            error=gettext("Too many failed logins. Wait a few minutes and try again."),
+            demo_logins=demo_logins,
+        ), 429
     user = db.session.execute(
         select(User).where(func.lower(User.email) == email.lower())
     ).scalar_one_or_none()
-    if user is None or not password or not user.check_password(password):
+    if user is None:
+        # As much work as a wrong password: the answer's timing does not tell who exists.
+        check_password_hash(dummy_password_hash(), password)
+        accepted = False
+    else:
+        accepted = user.check_password(password) and bool(password)
+    if not accepted:
+        throttle.failed(email, address)
         # Same message whether the email or the password was wrong: no account probing.
         return render_template(
             "auth/login.html", email=email, error=gettext("Wrong email or password."),
             demo_logins=demo_logins,
         ), 401
+    assert user is not None
+    throttle.succeeded(email)
     lang = session.get("lang")
     session.clear()  # a fresh session at login: nothing carried over from before
     if lang:
         session["lang"] = lang
+    session[SESSION_VERSION_KEY] = user.session_version
     login_user(user)
     target = safe_next(request.args.get("next") or request.form.get("next"))
     return redirect(target or home_url(), code=303)
@@ -80,6 +101,12 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        # Every session of this user ends, including any copy of this cookie.
+        user = db.session.get(User, current_user.id)
+        if user is not None:
+            user.session_version += 1
+            db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()

@@ -92,6 +92,9 @@ def serve_example_host(tmp: Path) -> Iterator[str]:
             "INSTANCE_PATH": str(tmp / "instance"),
             "SECRET_KEY": "browser-test-secret",
             "AOURLY_FORTNOX_TOKEN_KEYS": Fernet.generate_key().decode(),
+            # As a deployment must: the plugin builds its OAuth callback URL from the Host
+            # header only for trusted hosts (the port is chosen below, so no fixed URI).
+            "TRUSTED_HOSTS": ["127.0.0.1"],
             **_fortnox_config(stack),
         })
         app.jinja_env.undefined = StrictUndefined  # a template slip fails the test, not silently

@@ -13,11 +13,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from aourly_fortnox.models import Connection
+from aourly_fortnox.models import Connection, OAuthState
 from aourly_fortnox.state import state
 from aourly_fortnox.web.oauth_flow import SESSION_KEY, STATE_MAX_AGE
 
-from ..dbstate import database_dump
+from ..dbstate import SPENT_OAUTH_STATE, database_dump
 from .conftest import login
 from .flow import consent, sandbox_host, start
 
@@ -53,7 +53,7 @@ def test_a_state_issued_for_another_company_is_refused_and_stores_nothing(
     callback = consent(start(client))
     login(client, "both-owner", "globex")  # same session, same user, another company
     with app.app_context():
-        before = database_dump(state(app).db.engine)
+        before = database_dump(state(app).db.engine, SPENT_OAUTH_STATE)
     response = client.get(callback)
     assert response.status_code == 403
     assert ('role="alert">This Fortnox sign-in was started by another user or for another '
@@ -61,7 +61,9 @@ def test_a_state_issued_for_another_company_is_refused_and_stores_nothing(
             ) in response.get_data(as_text=True)
     assert connections(app) == []
     with app.app_context():
-        assert database_dump(state(app).db.engine) == before
+        # Nothing stored; only the state itself is used up (a refused callback spends it).
+        assert database_dump(state(app).db.engine, SPENT_OAUTH_STATE) == before
+        assert state(app).db.session.query(OAuthState).count() == 0
     card = client.get("/integrations/").get_data(as_text=True)
     assert "Not connected" in card and "Fortnox is connected" not in card
 

@@ -1,0 +1,222 @@
+"""OAuth as an attacker tries it (issue 18's audit): a state used twice, a forged Host header,
+grants left live at Fortnox, and who a confirmed switch is credited to. Against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox.models import Connection
+from aourly_fortnox.queries import get_connection
+from aourly_fortnox.state import state
+from aourly_fortnox.web.oauth_flow import SESSION_KEY
+
+from ..dbstate import SPENT_OAUTH_STATE, unchanged
+from .conftest import login
+from .flow import companies, connect, consent, sandbox_host, start
+from .test_access import csrf
+
+pytestmark = pytest.mark.redis  # sandbox_host: the real Redis for locks and the rate limiter
+
+
+@pytest.fixture
+def app(sandbox: Any) -> Iterator[Flask]:
+    sandbox.admin("POST", "/_admin/faults", json={})
+    yield sandbox_host(sandbox)
+
+
+def engine(app: Flask) -> Any:
+    with app.app_context():
+        return state(app).db.engine
+
+
+def consents(sandbox: Any) -> dict[str, set[str]]:
+    """Every consent the sandbox issued, with the states of its refresh tokens."""
+    found: dict[str, set[str]] = {}
+    for token in sandbox.refresh_tokens():
+        found.setdefault(str(token["consent"]), set()).add(token["state"])
+    return found
+
+
+def live_consents(sandbox: Any) -> set[str]:
+    return {consent for consent, states in consents(sandbox).items() if "live" in states}
+
+
+# -- the state is spent on the server ----------------------------------------------------------
+def test_an_old_state_cookie_with_a_fresh_code_does_not_connect(
+    app: Flask, sandbox: Any
+) -> None:
+    victim = app.test_client()
+    login(victim)
+    auth_url = start(victim)
+    # The session cookie as it was before the callback (copied, or replayed by an attacker).
+    with victim.session_transaction() as sess:
+        saved = dict(sess)
+    assert victim.get(consent(auth_url)).status_code == 303
+    victim.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(victim)})
+    # The old cookie again, and a fresh code Fortnox issued for the same state.
+    attacker = app.test_client()
+    with attacker.session_transaction() as sess:
+        sess.update(saved)
+    fresh = consent(auth_url)
+    with unchanged(engine(app), ignoring=SPENT_OAUTH_STATE):
+        response = attacker.get(fresh)
+    assert response.status_code == 400
+    assert "it was already used). Nothing was changed." in response.get_data(as_text=True)
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is not None and conn.status == "disconnected"
+
+
+def test_the_state_is_kept_on_the_server_only_as_a_hash(app: Flask) -> None:
+    client = app.test_client()
+    login(client)
+    start(client)
+    with client.session_transaction() as sess:
+        issued = sess[SESSION_KEY]["state"]
+    from ..dbstate import database_dump
+
+    dump = database_dump(engine(app))
+    assert issued not in dump and "-- fortnox_oauth_state\n1 " in dump
+
+
+def test_states_nobody_came_back_for_are_cleared_at_the_next_connect(app: Flask) -> None:
+    from datetime import timedelta
+
+    from aourly_fortnox.models import OAuthState, utcnow
+
+    client = app.test_client()
+    login(client)
+    start(client)
+    with app.app_context():
+        db = state(app).db
+        db.session.query(OAuthState).update({"created_at": utcnow() - timedelta(minutes=16)})
+        db.session.commit()
+    start(client)
+    with app.app_context():
+        ages = [utcnow() - row.created_at for row in state(app).db.session.query(OAuthState)]
+    assert len(ages) == 1 and ages[0] < timedelta(minutes=1)
+
+
+def test_forget_removes_the_companys_waiting_states(app: Flask) -> None:
+    from aourly_fortnox.models import OAuthState
+
+    client = app.test_client()
+    login(client)
+    start(client)
+    result = app.test_cli_runner().invoke(args=["fortnox", "forget", "acme", "--yes"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert state(app).db.session.query(OAuthState).count() == 0
+
+
+# -- redirect_uri never from the Host header ---------------------------------------------------
+def redirect_uri_of(auth_url: str) -> str:
+    return parse_qs(urlsplit(auth_url).query)["redirect_uri"][0]
+
+
+def forged_host_client(app: Flask) -> FlaskClient:
+    """An owner whose every request says ``Host: evil.example``, logged in."""
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "evil.example"
+    login(client)
+    return client
+
+
+def test_a_forged_host_header_never_becomes_the_redirect_uri(sandbox: Any) -> None:
+    configured = "http://localhost/integrations/fortnox/callback"
+    app = sandbox_host(sandbox, TESTING=False, AOURLY_FORTNOX_REDIRECT_URI=configured)
+    client = forged_host_client(app)
+    response = client.post("/integrations/fortnox/connect", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert redirect_uri_of(response.headers["Location"]) == configured
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_without_a_configured_redirect_uri_production_refuses_to_start(sandbox: Any) -> None:
+    app = sandbox_host(sandbox, TESTING=False)
+    client = forged_host_client(app)
+    with unchanged(engine(app)):
+        response = client.post("/integrations/fortnox/connect",
+                               data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/integrations/"
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert "AOURLY_FORTNOX_REDIRECT_URI is missing" in page
+    with client.session_transaction() as sess:
+        assert SESSION_KEY not in sess
+
+
+def test_trusted_hosts_let_the_callback_url_follow_the_request(sandbox: Any) -> None:
+    app = sandbox_host(sandbox, TESTING=False, TRUSTED_HOSTS=["localhost"])
+    forged = forged_host_client(app).post("/integrations/fortnox/connect")
+    assert forged.status_code == 400  # Flask refuses a Host outside TRUSTED_HOSTS
+    client = app.test_client()
+    login(client)
+    good = client.post("/integrations/fortnox/connect", data={"csrf_token": csrf(client)})
+    assert good.status_code == 303
+    assert redirect_uri_of(good.headers["Location"]) == (
+        "http://localhost/integrations/fortnox/callback"
+    )
+
+
+# -- grants replaced are revoked at Fortnox ----------------------------------------------------
+def test_a_reconnect_revokes_the_grant_it_replaces(app: Flask, sandbox: Any) -> None:
+    client = app.test_client()
+    login(client)
+    before = set(consents(sandbox))
+    assert connect(client).status_code == 303
+    first = set(consents(sandbox)) - before
+    assert len(first) == 1 and first <= live_consents(sandbox)
+    # Connect again without disconnecting (the owner pressed Reconnect, or Connect twice).
+    assert connect(client).status_code == 303
+    second = set(consents(sandbox)) - before - first
+    assert len(second) == 1
+    assert not first & live_consents(sandbox), consents(sandbox)
+    assert second <= live_consents(sandbox)
+
+
+def test_a_confirmed_switch_revokes_the_old_companys_grant_and_credits_the_confirmer(
+    app: Flask, sandbox: Any
+) -> None:
+    first_company, second_company = companies(sandbox)[:2]
+    owner, other_owner = app.test_client(), app.test_client()
+    login(owner, "owner", "acme")
+    before = set(consents(sandbox))
+    assert connect(owner).status_code == 303
+    old = set(consents(sandbox)) - before
+    # Another owner of Acme signs in to a different Fortnox company and confirms the switch.
+    login(other_owner, "both-owner", "acme")
+    response = connect(other_owner, database_number=second_company["DatabaseNumber"])
+    assert response.headers["Location"].endswith("/integrations/fortnox/switch-company")
+    waiting = set(consents(sandbox)) - before - old
+    assert old <= live_consents(sandbox)  # nothing revoked before the owner decides
+    other_owner.post("/integrations/fortnox/switch-company",
+                     data={"csrf_token": csrf(other_owner), "decision": "switch"})
+    assert not old & live_consents(sandbox), consents(sandbox)
+    assert waiting <= live_consents(sandbox)
+    with app.app_context():
+        conn = state(app).db.session.query(Connection).filter_by(company_id="acme").one()
+        assert conn.database_number == second_company["DatabaseNumber"]
+        assert conn.database_number != first_company["DatabaseNumber"]
+        assert conn.connected_by == "both-owner"
+
+
+def test_a_second_switch_left_waiting_revokes_the_first(app: Flask, sandbox: Any) -> None:
+    second = companies(sandbox)[1]
+    client = app.test_client()
+    login(client)
+    assert connect(client).status_code == 303
+    before = set(consents(sandbox))
+    connect(client, database_number=second["DatabaseNumber"])
+    waiting = set(consents(sandbox)) - before
+    connect(client, database_number=second["DatabaseNumber"])  # signed in there once more
+    again = set(consents(sandbox)) - before - waiting
+    assert len(waiting) == len(again) == 1
+    assert not waiting & live_consents(sandbox), consents(sandbox)
+    assert again <= live_consents(sandbox)
