@@ -58,7 +58,10 @@ def test_preview_lists_what_the_next_sync_would_send_and_sends_nothing(
     page = response.get_data(as_text=True)
     assert "What the next sync would send" in page
     items = [row.split(" | ")[0] for row in rows(page)]
-    assert items == ["Customer c1", "Invoice 5"]  # pending only, in the order recorded
+    # Issue 16: exactly what the push would claim now, customers first: pending items, and a
+    # failed one whose next attempt is due (invoice 7 has none, so it is due now); never held
+    # or synced ones. (Before, the preview listed pending items only.)
+    assert items == ["Customer c1", "Invoice 5", "Invoice 7"]
     assert "Invoice 99" not in page  # another company's item never shows
 
 
