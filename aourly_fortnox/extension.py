@@ -5,10 +5,9 @@ The top of the import graph: the only module that imports the web layer and the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
-
-import logging
 
 from flask import Flask
 

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import scoped_session
 
 from .models import (
+    SUMMARY_STATES,
     Connection,
     ConnectionStatus,
-    SUMMARY_STATES,
     PulledVoucher,
     RecordState,
     RecordSummary,
@@ -73,8 +73,11 @@ def counted_records(company_id: str) -> dict[str, int]:
     return counts
 
 
-def last_finished_run(company_id: str, kinds: tuple[str, ...] = ("sync", "retry")) -> SyncRun | None:
-    """The latest sync that ended (finished or failed): the card says how it went."""
+def last_finished_run(
+    company_id: str, kinds: tuple[str, ...] = ("sync", "retry")
+) -> SyncRun | None:
+    """The latest run of these kinds that ended (finished or failed): the card says how the
+    last one went."""
     return session().execute(
         select(SyncRun)
         .where(SyncRun.company_id == company_id, SyncRun.kind.in_(kinds),

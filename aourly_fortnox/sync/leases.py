@@ -114,8 +114,39 @@ def write(claim: Claim, keep_lease: bool = False, **values: Any) -> bool:
         .values(**values, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    written = bool(getattr(result, "rowcount", 0) == 1)
+    if written and values.get("state") == RecordState.NEEDS_ATTENTION:
+        notify_attention(claim.record_id)
     session().commit()
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return written
+
+
+def notify_attention(record_id: int) -> None:
+    """Send ``signals.sync_failed`` when an item newly needs the owner: once per item, never
+    per retry (the row remembers it until the item reaches Fortnox). Runs before the commit
+    of the state change; the signal goes after it (``dispatch``)."""
+    result = session().execute(
+        update(SyncRecord)
+        .where(SyncRecord.id == record_id, SyncRecord.attention_notified_at.is_(None))
+        .values(attention_notified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return
+    row = session().execute(
+        select(SyncRecord.company_id, SyncRecord.object_type, SyncRecord.object_id,
+               SyncRecord.label, SyncRecord.error_code, SyncRecord.error_params)
+        .where(SyncRecord.id == record_id)
+    ).one()
+    session().info.setdefault(NOTIFY_KEY, []).append({
+        "company_id": row.company_id, "record_id": record_id, "object_type": row.object_type,
+        "object_id": row.object_id, "label": row.label, "code": row.error_code,
+        "params": dict(row.error_params or {}),
+    })
+
+
+#: Items whose ``sync_failed`` signal waits for the commit (``dispatch.ATTENTION``).
+NOTIFY_KEY = "aourly_fortnox_attention"
 
 
 def lock_summary(company_id: str | None = None, record_id: int | None = None) -> None:

@@ -381,6 +381,7 @@ def link_customer(
         record.remote_kind = "linked"
         record.state = RecordState.SYNCED
         record.synced_at = utcnow()
+        record.attention_notified_at = None  # a later problem is a new one
         release_waiting(company_id, record.database_number, record.object_id)
     record.candidates = None
     record.error_code = None

@@ -23,8 +23,10 @@ class StartResult(enum.StrEnum):
     QUEUE_UNAVAILABLE = "queue_unavailable"
 
 
-def enqueue_import(company_id: str, kind: str = "import") -> SyncRun:
-    """Queue an import of years, charts, predefined accounts and series (one run row).
+def enqueue_import(company_id: str, kind: str = "sync") -> SyncRun:
+    """Queue a run (one row): a ``sync`` (Connect, a switch, Sync now, the schedule) imports
+    years, charts, predefined accounts and series, then sends every due item; an ``import``
+    (Refresh chart) only imports.
 
     Raises :class:`QueueUnavailable` after recording the run as failed with that reason."""
     db_session = session()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..models import RecordState, SyncRecord, SyncRun
-from ..queries import record_summary, recent_runs, session, totals
+from ..queries import recent_runs, record_summary, session, totals
 from ..state import state
 
 PAGE_SIZE = 50

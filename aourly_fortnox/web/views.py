@@ -144,7 +144,8 @@ def switch_company() -> BaseResponse | str:
         return redirect_to(url_for(".index"))
     if request.method == "GET":
         return render_template("aourly_fortnox/switch_company.html", pending=pending)
-    if request.form.get("decision") == "switch":
+    decision = request.form.get("decision")
+    if decision in ("switch", "switch_send"):
         if lifecycle.confirm_switch(company_id):
             try:
                 runs.enqueue_import(company_id)
@@ -155,6 +156,10 @@ def switch_company() -> BaseResponse | str:
               "against the new chart of accounts.", name=pending.new_name),
             "success",
         )
+        if decision == "switch_send":
+            # The backfill offer, as a page with a button: nothing goes before the owner
+            # confirms it there.
+            return redirect_to(url_for(".preview", earlier=1))
     else:
         lifecycle.cancel_switch(company_id)
         flash(_("Nothing changed: still set up for %(name)s.", name=pending.old_name), "info")
@@ -182,7 +187,7 @@ def send_held() -> BaseResponse | str:
     if count is None:
         flash(_("Connect Fortnox first; held items stay held."), "error")
     else:
-        flash(ngettext("%(num)s held item is due now.", "%(num)s held items are due now.",
+        flash(ngettext("%(num)s held item will be sent.", "%(num)s held items will be sent.",
                        count), "success")
     return card_or_index()
 
@@ -196,8 +201,8 @@ def send_earlier() -> BaseResponse | str:
     if count is None:
         flash(_("Connect Fortnox first; nothing was sent."), "error")
     else:
-        flash(ngettext("%(num)s earlier invoice is due now; the card counts it down.",
-                       "%(num)s earlier invoices are due now; the card counts them down.",
+        flash(ngettext("%(num)s earlier invoice will be sent; the card counts it down.",
+                       "%(num)s earlier invoices will be sent; the card counts them down.",
                        count), "success")
     return redirect_to(url_for(".index"))
 

@@ -52,8 +52,11 @@ def test_a_run_failed_by_a_fortnox_outage_is_scheduled_again_and_then_finishes(
         session.expire_all()
         run = session.get(SyncRun, run_id)
         assert run is not None
-        assert (run.state, run.message, run.message_params) == (
-            "queued", "RETRYING", {"attempts": 1})
+        assert (run.state, run.message, run.message_params["attempts"]) == (
+            "queued", "RETRYING", 1)
+        # Issue 16: the run also keeps when it failed and when it goes again (the card's
+        # "Last sync failed at ...  Next try ...").
+        assert run.message_params["failed_at"] < run.message_params["next_at"]
         assert run.job_id and run.job_id != first_job
         scheduled = ScheduledJobRegistry(queue=Queue(queue_name,
                                                      connection=redis.Redis.from_url(REDIS_URL)))
