@@ -108,11 +108,13 @@ def _tell_the_owners_it_failed(app: Flask, company_id: str, object_type: str, ob
                                label: str | None = None, **_: Any) -> None:
     """An item newly needs the owner (the plugin sends this once per item, never per retry):
     the example host logs the e-mail it would send."""
+    what = {"invoice": "An invoice", "customer": "A customer",
+            "voucher": "A payout"}.get(object_type, "An item")
     for email in _owner_emails(company_id):
         log.warning(
-            "E-mail to %s: A %s (%s) could not be sent to Fortnox and needs you. Open "
+            "E-mail to %s: %s (%s) could not be sent to Fortnox and needs you. Open "
             "Integrations, then the sync log, for the reason and the fix.",
-            email, object_type, label or object_id,
+            email, what, label or object_id,
         )
 
 

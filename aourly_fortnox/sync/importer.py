@@ -152,9 +152,10 @@ def send_due_items(company_id: str, db_number: int, run: SyncRun) -> None:
         push.push_due(company_id, job_id=None, progress=progress)
     finally:
         db_session.rollback()
-    run = db_session.get(SyncRun, run_id)
-    if run is None:
+    ended = db_session.get(SyncRun, run_id)
+    if ended is None:
         return
+    run = ended
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
         # Fortnox refused the authorization midway (or the owner disconnected).

@@ -24,7 +24,7 @@ from . import dispatch
 from .leases import due_filter
 from .runs import IMPORT_JOB
 
-#: The job that carries each kind of run (Sync now runs the import today).
+#: The job that carries each kind of run (a sync is an import, then the due pushes).
 JOB_FOR_KIND = {"import": IMPORT_JOB, "sync": IMPORT_JOB}
 
 log = logging.getLogger("aourly_fortnox.reconcile")

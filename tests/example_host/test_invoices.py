@@ -210,3 +210,23 @@ def test_unknown_invoice_is_404(app: Flask, as_user: Login) -> None:
     with unchanged_db(app):
         assert client.get("/invoices/999999").status_code == 404
         assert submit(client, "/invoices/", "/invoices/999999/send").status_code == 404
+
+
+def test_the_sync_log_names_an_invoice_as_the_owner_knows_it_and_links_to_it(
+    app: Flask, as_user: Login
+) -> None:
+    client = as_user("owner@acme.test")
+    invoice_id = create_invoice(app, client, [("Konsulttimmar", "1", "950", "25")])
+    submit(client, f"/invoices/{invoice_id}", f"/invoices/{invoice_id}/send")
+    with app.app_context():
+        from example_host.adapter import ExampleHostAdapter
+
+        data = ExampleHostAdapter().get_invoice("acme", str(invoice_id))
+        assert data is not None
+        customer = data.customer_id
+        name = ExampleHostAdapter().get_customer("acme", customer).name  # type: ignore[union-attr]
+        expected = f"{data.number} · {name}"
+    page = text(client.get("/integrations/fortnox/log?state=earlier&type=invoice"))
+    assert f'<a href="/invoices/{invoice_id}">Invoice {expected}</a>' in page
+    page = text(client.get("/integrations/fortnox/log?state=earlier&type=customer"))
+    assert f'<a href="/customers/{customer}/edit">Customer ' in page
