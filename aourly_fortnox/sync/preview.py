@@ -117,8 +117,11 @@ def build(company_id: str, earlier: bool = False) -> Preview:
         if extra:
             preview.counts["customer"] = preview.counts.get("customer", 0) + len(extra)
     numbers = _plan_customers(preview, company_id, list(customers.values()))
-    if items and adapter is not None:
-        _next_payload(preview, company_id, items[0], numbers, synced)
+    # The next item that would be sent: a customer that is linked sends nothing.
+    linked = {plan.id for plan in preview.linked}
+    sent = [item for item in items if not (item[0] == "customer" and item[1] in linked)]
+    if sent and adapter is not None:
+        _next_payload(preview, company_id, sent[0], numbers, synced)
     return preview
 
 

@@ -136,6 +136,7 @@ def test_invoices_sent_before_the_first_connection_are_offered_and_sent_only_aft
         assert {(r.object_type, r.state) for r in rows} == {("customer", "earlier"),
                                                               ("invoice", "earlier")}
         assert {r.label for r in rows} == {"Kund c1", "A-i1 · Kund c1", "A-i2 · Kund c1"}
+    assert "2 invoices sent before connecting are kept" in card(client)
     put(app, invoice("i3"))  # sent before the plugin was installed: no row at all
     asked = []
     original = adapter.sent_invoice_ids
@@ -198,3 +199,31 @@ def test_the_owner_hears_of_a_new_problem_once_not_per_retry(
         assert len(heard) == 2
     finally:
         sync_failed.disconnect(listen, sender=app)
+
+
+def test_the_preview_says_which_customers_are_linked_or_created_and_writes_nothing(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
+                  {"Customer": {"Name": "Bygg & Co", "OrganisationNumber": "5566778899"}})
+    [theirs] = [c for c in fortnox(sandbox, "customers") if c["Name"] == "Bygg & Co"]
+    put(app, customer("c7", name="Bygg och Co AB", organisation_number="556677-8899"),
+        customer("c8", name="Ny Kund AB"), invoice("i7", customer_id="c7"))
+    with app.app_context():  # due rows (their nudge lost), as the next sync would find them
+        session = state(app).db.session
+        for kind, object_id in (("customer", "c7"), ("customer", "c8"), ("invoice", "i7")):
+            session.add(SyncRecord(company_id="acme", database_number=DB, object_type=kind,
+                                   object_id=object_id, state=RecordState.PENDING, attempts=0))
+        session.commit()
+    customers, invoices = fortnox(sandbox, "customers"), fortnox(sandbox, "invoices")
+    page = client.get("/integrations/fortnox/preview").get_data(as_text=True)
+    flat = re.sub(r"\s+", " ", page)
+    assert "2 customers" in flat and "1 invoice" in flat
+    assert f"Bygg och Co AB (556677-8899) → Fortnox customer {theirs['CustomerNumber']}" in flat
+    assert "1 customer will be created in Fortnox" in flat and "Ny Kund AB" in flat
+    # The next item sent is Ny Kund AB (Bygg och Co AB is linked: nothing is sent for it).
+    assert "&#34;CustomerNumber&#34;: &#34;AOUC8&#34;" in page and "AOUC7" not in page
+    assert fortnox(sandbox, "customers") == customers  # a dry run: no write to Fortnox
+    assert fortnox(sandbox, "invoices") == invoices
+    with app.app_context():
+        assert {r.state for r in state(app).db.session.query(SyncRecord)} == {"pending"}

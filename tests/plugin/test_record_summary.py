@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.models import Connection, ConnectionStatus, RecordState, SyncRecord
@@ -157,3 +159,52 @@ def test_the_migration_builds_the_summary_of_existing_rows_on_postgres(
     postgres_url: str,
 ) -> None:
     check_upgrade_builds_the_summary(postgres_url)
+
+
+STATE_VALUES = [s.value for s in RecordState]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(
+    st.tuples(st.sampled_from(["acme", "globex"]), st.sampled_from(["invoice", "customer"]),
+              st.integers(0, 5), st.sampled_from([*STATE_VALUES, "delete"]), st.booleans()),
+    min_size=1, max_size=25))
+def test_any_sequence_of_inserts_changes_and_deletes_keeps_the_summary_exact(
+    sqlite_app: Flask, steps: list[tuple[str, str, int, str, bool]]
+) -> None:
+    with sqlite_app.app_context():
+        session = state(sqlite_app).db.session
+        session.execute(sa.delete(SyncRecord))
+        session.commit()
+        for company, kind, number, target, commit in steps:
+            row = session.query(SyncRecord).filter_by(
+                company_id=company, object_type=kind, object_id=str(number)).one_or_none()
+            if target == "delete":
+                if row is not None:
+                    session.delete(row)
+            elif row is None:
+                session.add(SyncRecord(company_id=company, object_type=kind,
+                                       object_id=str(number), state=target, attempts=0))
+            else:
+                row.state = target
+            session.flush()
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        for company in ("acme", "globex"):
+            assert record_counts(company) == counted_records(company)
+
+
+@pytest.fixture(scope="module")
+def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app, _, db = create_host(
+        f"sqlite:///{tmp_path_factory.mktemp('prop') / 'summary.db'}",
+        AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
+    with app.app_context():
+        upgrade_database(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
