@@ -170,3 +170,33 @@ def test_the_cards_counts_equal_the_logs_at_10_and_at_10000_records_for_the_same
     assert small_waiting < 10 < 1000 < large_waiting
     assert large_card == small_card <= 6, measured
     assert large_log == small_log, measured
+
+
+def test_the_card_counts_items_while_a_sync_sends_and_polls_only_while_something_goes(
+    app: Flask, client: FlaskClient
+) -> None:
+    from aourly_fortnox.models import SyncRun
+
+    with app.app_context():
+        install_chart()
+        mapping.prefill_suggestions("acme")
+    login(client)
+    assert 'hx-trigger="every' not in poll(client)()  # nothing runs, nothing is due
+    with app.app_context():
+        session = state(app).db.session
+        run = SyncRun(company_id="acme", kind="sync", state="running", message="SENDING",
+                      total=12, done=3)
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    card = poll(client)()
+    assert "Sending 3 of 12" in card and 'hx-trigger="every' in card
+    with app.app_context():
+        session = state(app).db.session
+        finished = session.get(SyncRun, run_id)
+        assert finished is not None
+        finished.state, finished.message = "finished", "SYNC_DONE"
+        session.commit()
+    add_records(app, 0, 5)  # pending and failed rows with no next attempt: due now
+    card = poll(client)()
+    assert "Sending" not in card and 'hx-trigger="every' in card  # due items: it polls
