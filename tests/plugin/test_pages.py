@@ -109,3 +109,25 @@ def test_vouchers_page_before_anything_was_pulled(app: Flask, client: FlaskClien
     login(client)
     page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
     assert "No vouchers have been pulled from Fortnox yet." in page and rows(page) == []
+
+
+def test_sending_earlier_invoices_before_connecting_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    from aourly_fortnox.sync import outbox
+
+    from .test_access import csrf
+
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)  # never connected: earlier
+        engine = state(app).db.engine
+    login(client)
+    token = csrf(client)
+    with unchanged(engine):
+        response = client.post("/integrations/fortnox/earlier/send", data={"csrf_token": token})
+    assert response.status_code == 303
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert "Connect Fortnox first; nothing was sent." in page
+    assert "1 invoice sent before connecting is kept" in page
+    with unchanged(engine):  # without the CSRF token: refused
+        assert client.post("/integrations/fortnox/earlier/send").status_code in (400, 403)
