@@ -5,6 +5,7 @@ The top of the import graph: the only module that imports the web layer and the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from .web.views import bp
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
     from redis import Redis
+
+log = logging.getLogger("aourly_fortnox")
 
 CompanyLoader = Callable[[], "str | int | None"]
 UserCompanyCheck = Callable[[Any, str], bool]
@@ -58,6 +61,7 @@ class FortnoxIntegration:
         self._owner_check: UserCompanyCheck | None = None
         self._member_check: UserCompanyCheck | None = None
         self._locale_loader: Callable[[], str | None] | None = None
+        self._object_url: Callable[[str, str], str | None] | None = None
         self._host_mapping_keys: dict[str, MappingKeyInfo] = {}
         self._default_adapter = adapter
         if app is not None:
@@ -117,6 +121,24 @@ class FortnoxIntegration:
         """Optional: the owner's language for the plugin's pages ("sv" or "en")."""
         self._locale_loader = func
         return func
+
+    def object_url(
+        self, func: Callable[[str, str], str | None]
+    ) -> Callable[[str, str], str | None]:
+        """Optional ``(object_type, object_id) -> str | None``: the host's page of an item
+        (``invoice``, ``customer``, ``voucher``), linked from the sync log."""
+        self._object_url = func
+        return func
+
+    def object_url_for(self, object_type: str, object_id: str) -> str | None:
+        """The host's page of an item, or None (no hook, no page, or the hook failed)."""
+        if self._object_url is None:
+            return None
+        try:
+            return self._object_url(object_type, object_id)
+        except Exception:  # a host hook's bug never breaks the sync log
+            log.exception("The object_url hook failed for %s %s", object_type, object_id)
+            return None
 
     def locale(self) -> str | None:
         """The language the host's hook chose for this request, if it has one."""

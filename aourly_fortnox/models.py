@@ -118,6 +118,10 @@ class Connection(Base):
     #: Per-company choice on the mapping page: the series our vouchers go into (must be an
     #: imported manual series; docs/fortnox.md, "Vouchers").
     voucher_series: Mapped[str] = mapped_column(String(16), default="A", server_default="A")
+    #: Sent host invoices with no outbox row for the current Fortnox company (sent before the
+    #: plugin was installed, or before a switch of Fortnox company): counted once at connect,
+    #: offered on the card, never counted per render.
+    earlier_unrecorded: Mapped[int | None] = mapped_column(Integer)
     # The card's mapping line (counts and warning codes), kept whenever the mapping or the
     # chart changes, so the card polled every few seconds never loads the chart.
     mapping_health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -227,7 +231,8 @@ class RecordState(enum.StrEnum):
     """Where an outbox row stands; held, failed and needs-attention rows show on the card."""
 
     PENDING = "pending"
-    HELD = "held"  # sent while disconnected: waits for the owner's "Send held items"
+    HELD = "held"  # sent while disconnected after a connection: waits for "Send held items"
+    EARLIER = "earlier"  # sent before the first connection: waits for the owner's offer
     SYNCED = "synced"
     FAILED = "failed"  # retried automatically until the cap
     NEEDS_ATTENTION = "needs_attention"  # the owner must act (or press Retry)
@@ -242,6 +247,8 @@ class SyncRecord(Base):
             "company_id", "database_number", "object_type", "object_id", name="uq_fortnox_record"
         ),
         Index("ix_fortnox_sync_record_due", "state", "next_attempt_at"),
+        # The sync log's pages: one company's rows in one state, newest first.
+        Index("ix_fortnox_sync_record_log", "company_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -270,9 +277,39 @@ class SyncRecord(Base):
     error_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Fortnox customers that share the organisation number, for the owner's choice.
     candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: The item as the owner knows it ("1042 · Kund AB", a payout's text), asked of the host
+    #: when the item is recorded, so the sync log names it without asking the host per row.
+    label: Mapped[str | None] = mapped_column(String(255))
+    #: Set when ``signals.sync_failed`` was sent for the item's current problem (once per
+    #: item: cleared when it reaches Fortnox, kept through retries).
+    attention_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+#: The states the summary counts, one column each (``RecordSummary``).
+SUMMARY_STATES = ("pending", "held", "earlier", "synced", "failed", "needs_attention")
+
+
+class RecordSummary(Base):
+    """How many outbox rows a company has in each state, per object type.
+
+    Kept by database triggers on ``fortnox_sync_record`` (migration 0006), so it changes in
+    the same transaction as every row it counts, whichever code path wrote the row: the card,
+    polled every few seconds, reads these few rows instead of counting the outbox.
+    """
+
+    __tablename__ = "fortnox_record_summary"
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    earlier: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    synced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    needs_attention: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SyncRun(Base):

@@ -27,6 +27,8 @@ TEXTS: dict[str, str] = {
         "minute, and ask your administrator if this persists."
     ),
     "JOB_LOST": N_("Started again: the job that carried it was lost."),
+    "FORTNOX_TEMPORARY": N_("Fortnox had a temporary problem."),
+    "SENDING": N_("Sending to Fortnox."),
     # Pre-checks of an item against the mapping and the imported chart
     "ACCOUNT_UNMAPPED": N_("%(label)s is not mapped: choose an account on the mapping page."),
     "ACCOUNT_MISSING": N_(
@@ -159,6 +161,10 @@ PLURAL_TEXTS: dict[str, tuple[tuple[str, str], str]] = {
         N_plural("Imported %(num)s financial year and its chart.",
                  "Imported %(num)s financial years and their charts."),
         "years",
+    ),
+    "SYNC_DONE": (
+        N_plural("Sent %(num)s item to Fortnox.", "Sent %(num)s items to Fortnox."),
+        "sent",
     ),
 }
 

@@ -22,3 +22,7 @@ disconnected = _signals.signal("aourly-fortnox-disconnected")
 connection_expired = _signals.signal("aourly-fortnox-expired")
 #: ``company_id``, ``kind``, ``done``, ``failed``
 sync_finished = _signals.signal("aourly-fortnox-sync-finished")
+#: ``company_id``, ``record_id``, ``object_type``, ``object_id``, ``label``, ``code``,
+#: ``params``: an item newly needs the owner (once per item, never per automatic retry;
+#: again only after it reached Fortnox and failed anew). Sent after the commit.
+sync_failed = _signals.signal("aourly-fortnox-sync-failed")

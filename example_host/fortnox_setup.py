@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_login import current_user
 
 from aourly_fortnox import FortnoxIntegration
-from aourly_fortnox.signals import connection_expired
+from aourly_fortnox.signals import connection_expired, sync_failed
 
 from .adapter import ExampleHostAdapter
 from .extensions import csrf, db
@@ -50,6 +50,7 @@ def init_fortnox(app: Flask) -> None:
         csrf.exempt(app.blueprints["aourly_fortnox"])
     # Only this app's expiries: other apps in the process (tests) have their own owners.
     connection_expired.connect(_tell_the_owners, sender=app)
+    sync_failed.connect(_tell_the_owners_it_failed, sender=app)
     app.extensions.setdefault(HOST_STATE_KEY, {})["embedded_redis"] = redis
 
 
@@ -87,14 +88,43 @@ def _is_member(user: Any, company_id: str) -> bool:
 fortnox.register_mapping_key("performer_costs", lambda: gettext("Performer costs"), 4600)
 
 
-def _tell_the_owners(app: Flask, company_id: str, reason: str, **_: Any) -> None:
-    """What a real host would e-mail; the example host logs the e-mail it would send."""
-    owners = db.session.execute(
+@fortnox.object_url
+def _object_url(object_type: str, object_id: str) -> str | None:
+    """The sync log links invoices and customers to their pages; payouts have none."""
+    if not object_id.isdigit():
+        return None
+    if object_type == "invoice":
+        return url_for("invoices.show", invoice_id=int(object_id))
+    if object_type == "customer":
+        return url_for("customers.edit", customer_id=int(object_id))
+    return None
+
+
+def _owner_emails(company_id: str) -> list[str]:
+    return list(db.session.execute(
         db.select(User.email)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.company_id == company_id, Membership.role == Role.OWNER)
-    ).scalars()
-    for email in owners:
+    ).scalars())
+
+
+def _tell_the_owners_it_failed(app: Flask, company_id: str, object_type: str, object_id: str,
+                               label: str | None = None, **_: Any) -> None:
+    """An item newly needs the owner (the plugin sends this once per item, never per retry):
+    the example host logs the e-mail it would send."""
+    what = {"invoice": "An invoice", "customer": "A customer",
+            "voucher": "A payout"}.get(object_type, "An item")
+    for email in _owner_emails(company_id):
+        log.warning(
+            "E-mail to %s: %s (%s) could not be sent to Fortnox and needs you. Open "
+            "Integrations, then the sync log, for the reason and the fix.",
+            email, what, label or object_id,
+        )
+
+
+def _tell_the_owners(app: Flask, company_id: str, reason: str, **_: Any) -> None:
+    """What a real host would e-mail; the example host logs the e-mail it would send."""
+    for email in _owner_emails(company_id):
         log.warning(
             "E-mail to %s: Your Fortnox connection has expired (%s). Open Integrations and "
             "click Reconnect; nothing is lost meanwhile.", email, reason,

@@ -92,6 +92,7 @@ SV: dict[str, str] = {
     "Pending": "Väntar",
     "Synced": "Synkad",
     "Held": "Pausad",
+    "Earlier": "Tidigare",
     "Failed": "Misslyckad",
     "Needs attention": "Behöver åtgärd",
     # Messages

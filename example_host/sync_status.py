@@ -16,7 +16,8 @@ log = logging.getLogger("example_host")
 
 
 def sync_states(company_id: str, object_type: str, object_ids: Iterable[object]) -> dict[str, str]:
-    """``{object_id: state}`` (pending, held, synced, failed, needs_attention)."""
+    """``{object_id: state}`` (pending, held, earlier, synced, failed,
+    needs_attention)."""
     from .fortnox_setup import fortnox
 
     try:

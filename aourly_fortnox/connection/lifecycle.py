@@ -17,7 +17,7 @@ from ..config import ConfigError
 from ..fortnox.errors import FortnoxError
 from ..fortnox.oauth import TokenSet
 from ..models import Connection, ConnectionStatus, utcnow
-from ..queries import get_connection, session
+from ..queries import count_unrecorded_invoices, get_connection, session
 from ..state import current_app_object, state
 from .clients import FortnoxCompany, oauth_client
 from .token_store import token_columns
@@ -74,6 +74,10 @@ def store_connection(
     conn.connected_by = user_id
     if first_time_here or conn.connected_at is None:
         conn.connected_at = now
+    if first_time_here or conn.earlier_unrecorded is None:
+        # Invoices sent before the plugin was installed (or, after a switch, sent to the old
+        # company only): counted once here, offered on the card, never counted per render.
+        conn.earlier_unrecorded = count_unrecorded_invoices(company_id, company.database_number)
     conn.disconnected_at = None
     conn.expired_at = None
     conn.expired_reason = None

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .. import signals
 from ..queries import session
 from ..queue import QueueUnavailable, enqueue, new_job_id, redis_or_none
 from ..state import current_app_object, state
@@ -23,6 +24,9 @@ from ..state import current_app_object, state
 log = logging.getLogger("aourly_fortnox.dispatch")
 
 PUSH_JOB = "aourly_fortnox.jobs.run_push"
+#: Items that newly need the owner in the current transaction: ``signals.sync_failed`` goes
+#: after the commit (``leases.notify_attention`` fills it).
+ATTENTION = "aourly_fortnox_attention"
 #: Companies whose rows the current transaction recorded (``Session.info``).
 PENDING_NUDGES = "aourly_fortnox_nudges"
 
@@ -120,12 +124,18 @@ def _after_commit(db_session: Session) -> None:
         # inside the host's transaction).
         return
     companies = db_session.info.pop(PENDING_NUDGES, None)
+    for item in db_session.info.pop(ATTENTION, None) or ():
+        try:
+            signals.sync_failed.send(current_app_object(), **item)
+        except Exception:  # a host receiver's bug never undoes or breaks the sync
+            log.exception("A sync_failed receiver failed for company %s", item["company_id"])
     for company_id in sorted(companies or ()):
         nudge(company_id)
 
 
 def _after_rollback(db_session: Session) -> None:
     db_session.info.pop(PENDING_NUDGES, None)
+    db_session.info.pop(ATTENTION, None)
 
 
 def install(scoped: Any) -> None:

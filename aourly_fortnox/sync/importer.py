@@ -1,6 +1,6 @@
 """Fortnox -> Aourly: financial years, each year's chart of accounts, predefined accounts,
-voucher series, then the vouchers themselves (``pull_vouchers``). Knows the client and the
-database; nothing about HTTP requests to us.
+voucher series, then the vouchers themselves (``pull_vouchers``); a sync also sends every due
+item. Knows the client and the database; nothing about HTTP requests to us.
 
 Each step reads everything from Fortnox first, then writes and commits: no transaction is
 open while we wait on Fortnox (or on a token refresh that must commit on its own).
@@ -9,10 +9,10 @@ open while we wait on Fortnox (or on a token refresh that must commit on its own
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from .. import signals
 from ..connection.clients import client_for, read_company
@@ -25,6 +25,8 @@ from ..models import (
     ConnectionStatus,
     FinancialYear,
     PredefinedAccount,
+    RecordState,
+    SyncRecord,
     SyncRun,
     VoucherSeries,
     utcnow,
@@ -32,7 +34,8 @@ from ..models import (
 from ..queries import get_connection, session
 from ..queue import QueueUnavailable, enqueue
 from ..state import current_app_object, state
-from . import dispatch
+from . import dispatch, leases, push
+from .leases import due_filter
 from .pull_vouchers import pull_vouchers
 from .retries import backoff_seconds
 from .runs import IMPORT_JOB
@@ -40,19 +43,30 @@ from .runs import IMPORT_JOB
 log = logging.getLogger("aourly_fortnox.importer")
 
 
+#: Run kinds that are syncs: they push every due item and may move "Last successful sync".
+#: An ``import`` (Connect, Refresh chart) reads from Fortnox only and never moves it.
+SYNC_KINDS = ("sync", "retry")
+
+
 def run_import(company_id: str, run_id: int) -> None:
     """Import company information, financial years, each year's chart, predefined accounts,
-    voucher series, new vouchers and the locked period; then suggest mappings for keys
-    nobody has set."""
+    voucher series and the locked period; then suggest mappings for keys nobody has set.
+
+    A sync (Sync now, the schedule) then sends every due item itself, counting them on the
+    run ("Sending 3 of 12"), and pulls the vouchers new in Fortnox. "Last successful sync"
+    moves only when every request of the sync succeeded; items that need the owner because of
+    their own data do not hold it back. An import (Refresh chart) nudges the pushes, then
+    pulls the vouchers."""
     db_session = session()
     run = db_session.get(SyncRun, run_id)
     conn = get_connection(company_id)
-    if run is None:
-        return
+    if run is None or run.state not in ("queued", "running") or _superseded(run):
+        return  # finished, or a delayed retry whose run "Try now" already took over
     if conn is None or conn.status != ConnectionStatus.CONNECTED or conn.database_number is None:
         _finish(run, "failed", "NOT_CONNECTED")
         return
     run.state, run.started_at = "running", utcnow()
+    run.total = run.done = run.failed = 0
     db_number = conn.database_number
     db_session.commit()
     try:
@@ -67,50 +81,42 @@ def run_import(company_id: str, run_id: int) -> None:
         conn.organisation_number = company.organisation_number
         db_session.commit()
         years = import_financial_years(client, company_id, db_number)
-        run.total = len(years) + 4
         db_session.commit()
         for year in years:
             import_accounts(client, company_id, db_number, year)
-            run.done += 1
             db_session.commit()
         import_predefined_accounts(client, company_id, db_number)
         db_session.commit()
         import_voucher_series(client, company_id, db_number)
         db_session.commit()
         locked_through = import_locked_period(client)
-        run.done += 3
         prefill_suggestions(company_id)
         conn = db_session.execute(
             select(Connection).where(Connection.company_id == company_id)
         ).scalar_one()
         conn.locked_through = locked_through
         db_session.commit()
-        # Fresh pre-check data: due pushes go now (Sync now, Retry, a reconnect), before the
-        # vouchers are read: a first pull of a large company takes one GET per voucher.
-        dispatch.nudge(company_id)
-        pulled = pull_vouchers(client, company_id, db_number)
-        log.info("Vouchers pulled for company %s: %s new, %s of ours", company_id,
-                 pulled.new, pulled.ours)
-        run = db_session.get(SyncRun, run_id) or run
-        run.done += 1
-        conn = db_session.execute(
-            select(Connection).where(Connection.company_id == company_id)
-        ).scalar_one()
-        conn.last_sync_at = utcnow()
-        _finish(run, "finished", "IMPORT_DONE", {"years": len(years)})
+        if run.kind not in SYNC_KINDS:
+            # Fresh pre-check data: due pushes go now (a reconnect, Refresh chart), before
+            # the vouchers are read: a first pull of a large company takes one GET a voucher.
+            dispatch.nudge(company_id)
+            _pull(client, company_id, db_number)
     except AuthorizationExpired:
         db_session.rollback()
         _finish(db_session.get(SyncRun, run_id), "failed", "AUTH_EXPIRED")
+        return
     except (TransientError, RateLimited) as exc:
         db_session.rollback()
         log.warning("Import for company %s failed for now: %s", company_id, exc.reason)
         if not _retry_later(db_session.get(SyncRun, run_id)):
-            _finish(db_session.get(SyncRun, run_id), "failed", "FORTNOX_FAILED",
-                    {"why": exc.reason})
+            _finish(db_session.get(SyncRun, run_id), "failed", "FORTNOX_TEMPORARY",
+                    {"next_at": _next_scheduled(db_session.get(SyncRun, run_id))})
+        return
     except FortnoxError as exc:
         db_session.rollback()
         log.warning("Import for company %s failed: %s", company_id, exc.reason)
         _finish(db_session.get(SyncRun, run_id), "failed", "FORTNOX_FAILED", {"why": exc.reason})
+        return
     except Exception:
         # A bug, not Fortnox: the run must not say "Syncing" for ever (nor be re-enqueued
         # in a loop by the sweep). RQ records the traceback too.
@@ -118,6 +124,108 @@ def run_import(company_id: str, run_id: int) -> None:
         log.exception("Import for company %s failed unexpectedly", company_id)
         _finish(db_session.get(SyncRun, run_id), "failed", "UNEXPECTED")
         raise
+    run = db_session.get(SyncRun, run_id)
+    if run is None:
+        return
+    if run.kind not in SYNC_KINDS:
+        _finish(run, "finished", "IMPORT_DONE", {"years": len(years)})
+        return
+    send_due_items(company_id, db_number, run, client)
+
+
+def _pull(client: FortnoxClient, company_id: str, db_number: int) -> None:
+    """The vouchers new in Fortnox since the last pull (at most one list request a year when
+    nothing changed)."""
+    pulled = pull_vouchers(client, company_id, db_number)
+    log.info("Vouchers pulled for company %s: %s new, %s of ours", company_id, pulled.new,
+             pulled.ours)
+
+
+def send_due_items(
+    company_id: str, db_number: int, run: SyncRun, client: FortnoxClient | None = None
+) -> None:
+    """The sync's second half: every due item goes now, counted on the run; then the vouchers
+    new in Fortnox are pulled (after the pushes: our own vouchers come back linked, and a long
+    first pull never holds the pushes back); then the run says whether every request
+    succeeded."""
+    db_session = session()
+    run_id = run.id
+    run.total = db_session.execute(
+        select(func.count(SyncRecord.id)).where(*due_filter(company_id, db_number, utcnow()))
+    ).scalar_one()
+    run.message = "SENDING"
+    db_session.commit()
+    outcomes = {"failed": 0, "attention": 0}
+
+    def progress(outcome: str) -> None:
+        current = db_session.get(SyncRun, run_id)
+        if current is None:
+            return
+        current.done = min(current.total, current.done + 1)
+        if outcome in outcomes:
+            outcomes[outcome] += 1
+            current.failed += 1
+        db_session.commit()
+
+    try:
+        push.push_due(company_id, job_id=None, progress=progress)
+    finally:
+        db_session.rollback()
+    conn = get_connection(company_id)
+    if client is not None and conn is not None and conn.status == ConnectionStatus.CONNECTED:
+        try:
+            _pull(client, company_id, db_number)
+        except AuthorizationExpired:
+            db_session.rollback()  # the connection says Expired: reported below
+        except FortnoxError as exc:
+            db_session.rollback()
+            log.warning("Voucher pull for company %s failed: %s", company_id, exc.reason)
+            outcomes["failed"] += 1
+    ended = db_session.get(SyncRun, run_id)
+    if ended is None:
+        return
+    run = ended
+    conn = get_connection(company_id)
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
+        # Fortnox refused the authorization midway (or the owner disconnected).
+        _finish(run, "failed", "AUTH_EXPIRED" if conn is not None
+                and conn.status == ConnectionStatus.EXPIRED else "NOT_CONNECTED")
+        return
+    if outcomes["failed"]:
+        # A request failed (Fortnox down, 5xx, timeouts): the items retry by themselves.
+        next_at = db_session.execute(
+            select(func.min(SyncRecord.next_attempt_at)).where(
+                SyncRecord.company_id == company_id,
+                SyncRecord.state == RecordState.FAILED,
+            )
+        ).scalar()
+        _finish(run, "failed", "FORTNOX_TEMPORARY",
+                {"next_at": next_at.isoformat() if next_at else _next_scheduled(run),
+                 "failed": outcomes["failed"]})
+        return
+    conn.last_sync_at = utcnow()
+    _finish(run, "finished", "SYNC_DONE",
+            {"sent": run.done - outcomes["attention"], "attention": outcomes["attention"]})
+    if state().settings.queue_is_async and leases.is_due(company_id, db_number):
+        dispatch.nudge(company_id)  # the limiter paused us: the push job carries on
+
+
+def _superseded(run: SyncRun) -> bool:
+    """A delayed retry job whose run was handed to a newer job ("Try now", the sweep)."""
+    if not state().settings.queue_is_async or not run.job_id:
+        return False
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job is not None and job.id != run.job_id
+
+
+def _next_scheduled(run: SyncRun | None) -> str | None:
+    """When the schedule tries again by itself (the card's "Next try")."""
+    if run is None:
+        return None
+    interval = timedelta(seconds=int(state().settings.scheduled_sync_interval))
+    return ((run.created_at or utcnow()) + interval).isoformat()
 
 
 def _retry_later(run: SyncRun | None) -> bool:
@@ -130,7 +238,10 @@ def _retry_later(run: SyncRun | None) -> bool:
     if attempts >= int(settings.max_attempts):
         return False
     delay = backoff_seconds(attempts, float(settings.backoff_base), float(settings.backoff_cap))
-    run.state, run.message, run.message_params = "queued", "RETRYING", {"attempts": attempts}
+    now = utcnow()
+    run.state, run.message = "queued", "RETRYING"
+    run.message_params = {"attempts": attempts, "failed_at": now.isoformat(),
+                          "next_at": (now + timedelta(seconds=delay)).isoformat()}
     session().commit()
     try:
         run.job_id = enqueue(IMPORT_JOB, run.company_id, run.id, delay=delay)
@@ -153,7 +264,7 @@ def _finish(
     session().commit()
     signals.sync_finished.send(
         current_app_object(), company_id=run.company_id, kind=run.kind, done=run.done,
-        failed=1 if run_state == "failed" else 0,
+        failed=run.failed or (1 if run_state == "failed" else 0),
     )
 
 

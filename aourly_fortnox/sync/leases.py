@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import case, or_, select, update
 
-from ..models import RecordState, SyncRecord, utcnow
+from ..models import RecordState, RecordSummary, SyncRecord, utcnow
 from ..queries import session
 
 #: The order a company's rows go in: a customer before the invoices that name it, then
@@ -105,14 +105,68 @@ def write(claim: Claim, keep_lease: bool = False, **values: Any) -> bool:
     commits. False: the lease was lost and nothing was written."""
     if not keep_lease:
         values.update(lease_token=None, lease_expires_at=None)
+    if "state" in values:
+        lock_summary(record_id=claim.record_id)
+    if values.get("state") == RecordState.SYNCED:
+        values["attention_notified_at"] = None  # a later problem is a new one
     result = session().execute(
         update(SyncRecord)
         .where(SyncRecord.id == claim.record_id, SyncRecord.lease_token == claim.token)
         .values(**values, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    written = bool(getattr(result, "rowcount", 0) == 1)
+    if written and values.get("state") == RecordState.NEEDS_ATTENTION:
+        notify_attention(claim.record_id)
     session().commit()
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return written
+
+
+def notify_attention(record_id: int) -> None:
+    """Send ``signals.sync_failed`` when an item newly needs the owner: once per item, never
+    per retry (the row remembers it until the item reaches Fortnox). Runs before the commit
+    of the state change; the signal goes after it (``dispatch``)."""
+    result = session().execute(
+        update(SyncRecord)
+        .where(SyncRecord.id == record_id, SyncRecord.attention_notified_at.is_(None))
+        .values(attention_notified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return
+    row = session().execute(
+        select(SyncRecord.company_id, SyncRecord.object_type, SyncRecord.object_id,
+               SyncRecord.label, SyncRecord.error_code, SyncRecord.error_params)
+        .where(SyncRecord.id == record_id)
+    ).one()
+    session().info.setdefault(NOTIFY_KEY, []).append({
+        "company_id": row.company_id, "record_id": record_id, "object_type": row.object_type,
+        "object_id": row.object_id, "label": row.label, "code": row.error_code,
+        "params": dict(row.error_params or {}),
+    })
+
+
+#: Items whose ``sync_failed`` signal waits for the commit (``dispatch.ATTENTION``).
+NOTIFY_KEY = "aourly_fortnox_attention"
+
+
+def lock_summary(company_id: str | None = None, record_id: int | None = None) -> None:
+    """Take the company's summary rows before changing any row's state (PostgreSQL row locks;
+    SQLite has one writer anyway). The summary is kept by triggers, so a state change locks it
+    too; taking it first in every transaction that changes states keeps one lock order
+    (summary, then rows) and so no deadlock between a push job and Retry all."""
+    db_session = session()
+    if db_session.get_bind(mapper=SyncRecord).dialect.name != "postgresql":
+        return
+    company = company_id if company_id is not None else (
+        select(SyncRecord.company_id).where(SyncRecord.id == record_id).scalar_subquery()
+    )
+    db_session.execute(
+        select(RecordSummary.object_type)
+        .where(RecordSummary.company_id == company)
+        .order_by(RecordSummary.object_type)
+        .with_for_update()
+    ).all()
 
 
 def release(claims: Sequence[Claim]) -> None:

@@ -12,11 +12,33 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..models import ConnectionStatus, RecordState, SyncRecord, utcnow
-from ..queries import get_connection, session
+from ..queries import get_connection, session, unrecorded_invoice_ids
 from ..state import state
 from . import dispatch
+from .leases import lock_summary
 from .payloads import PayloadProblem, body_hash, customer_payload
 from .references import customer_number, installation_id, reference
+
+
+def label_for(company_id: str, object_type: str, object_id: str) -> str | None:
+    """The item as the owner knows it, asked of the host once, when the item is recorded:
+    an invoice's number and customer, a customer's name, a voucher's (payout's) text."""
+    adapter = state().adapter
+    if adapter is None:
+        return None
+    text: str | None = None
+    if object_type == "invoice":
+        invoice = adapter.get_invoice(company_id, object_id)
+        if invoice is not None:
+            customer = adapter.get_customer(company_id, invoice.customer_id)
+            text = f"{invoice.number} · {customer.name}" if customer else invoice.number
+    elif object_type == "customer":
+        customer = adapter.get_customer(company_id, object_id)
+        text = customer.name if customer else None
+    elif object_type == "voucher":
+        voucher = adapter.get_voucher(company_id, object_id)
+        text = voucher.description if voucher else None
+    return text[:255] if text else None
 
 
 def record_push(
@@ -26,10 +48,27 @@ def record_push(
 
     The row joins the caller's transaction (a transactional outbox: it is committed with the
     host's own change, or not at all); ``commit=True`` for callers outside a host transaction.
+    Before the first connection the row is *earlier* (offered on the card after connecting,
+    never sent by itself); while Disconnected after a connection it is *held*.
     """
     db_session = session()
     conn = get_connection(company_id)
     db_number = conn.database_number if conn and conn.database_number else 0
+    lock_summary(company_id)
+    if db_number:
+        earlier = _row(company_id, 0, object_type, object_id)
+        if earlier is not None and earlier.state == RecordState.EARLIER \
+                and object_type == "customer" \
+                and _row(company_id, db_number, object_type, object_id) is None:
+            # A customer recorded before the first connection, now needed by an invoice
+            # sent while connected: the row moves to this Fortnox company and goes.
+            earlier.database_number = db_number
+        elif earlier is not None and earlier.state == RecordState.EARLIER:
+            # Sent before the first connection: it waits for the owner's offer (an edit
+            # only renames it), never for the automatic push.
+            earlier.label = label_for(company_id, object_type, object_id) or earlier.label
+            _finish_record(commit)
+            return earlier
     record = db_session.execute(
         select(SyncRecord).where(
             SyncRecord.company_id == company_id,
@@ -40,13 +79,17 @@ def record_push(
     ).scalar_one_or_none()
     if record is None:
         record = _insert_if_absent(company_id, db_number, object_type, object_id)
+    record.label = label_for(company_id, object_type, object_id) or record.label
+    never_connected = conn is None or conn.connected_at is None \
+        or conn.status == ConnectionStatus.NOT_CONNECTED
     # Disconnected means nothing reaches Fortnox: hold it for the owner's "Send held items".
-    disconnected = conn is None or conn.status in (
-        ConnectionStatus.DISCONNECTED, ConnectionStatus.NOT_CONNECTED
-    )
+    disconnected = conn is not None and conn.status == ConnectionStatus.DISCONNECTED
     if record.state == RecordState.SYNCED and record.remote_id is not None \
             and object_type == "customer" and _customer_unchanged(company_id, record):
         pass  # a linked customer is never overwritten; unchanged data is a no-op
+    elif never_connected and not disconnected:
+        record.state = RecordState.EARLIER
+        record.next_attempt_at = None
     elif disconnected:
         record.state = RecordState.HELD
         record.next_attempt_at = utcnow()
@@ -56,11 +99,26 @@ def record_push(
         record.attempts = 0
         record.next_attempt_at = utcnow()
         dispatch.remember(company_id)
-    if commit:
-        db_session.commit()
-    else:
-        db_session.flush()
+    _finish_record(commit)
     return record
+
+
+def _finish_record(commit: bool) -> None:
+    if commit:
+        session().commit()
+    else:
+        session().flush()
+
+
+def _row(company_id: str, db_number: int, object_type: str, object_id: str) -> SyncRecord | None:
+    return session().execute(
+        select(SyncRecord).where(
+            SyncRecord.company_id == company_id,
+            SyncRecord.database_number == db_number,
+            SyncRecord.object_type == object_type,
+            SyncRecord.object_id == object_id,
+        )
+    ).scalar_one_or_none()
 
 
 def _insert_if_absent(
@@ -193,6 +251,7 @@ def send_held(company_id: str) -> int | None:
     conn = get_connection(company_id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
         return None
+    lock_summary(company_id)
     held = held_records(company_id)
     for record in held:
         record.state = RecordState.PENDING
@@ -202,6 +261,48 @@ def send_held(company_id: str) -> int | None:
         dispatch.remember(company_id)
     session().commit()
     return len(held)
+
+
+def earlier_records(company_id: str) -> list[SyncRecord]:
+    """Items recorded before the first connection, waiting for the owner's offer."""
+    return list(
+        session().execute(
+            select(SyncRecord)
+            .where(SyncRecord.company_id == company_id, SyncRecord.state == RecordState.EARLIER)
+            .order_by(SyncRecord.id)
+        ).scalars()
+    )
+
+
+def send_earlier(company_id: str) -> int | None:
+    """The owner confirmed the offer: invoices sent before the first connection (and, through
+    backfill, those sent before the plugin was installed or only to a previous Fortnox
+    company) go to the current Fortnox company. How many invoices, or None when not connected
+    (nothing changes)."""
+    conn = get_connection(company_id)
+    if conn is None or conn.status != ConnectionStatus.CONNECTED or not conn.database_number:
+        return None
+    db_number = conn.database_number
+    lock_summary(company_id)
+    count = 0
+    for record in earlier_records(company_id):
+        if _row(company_id, db_number, record.object_type, record.object_id) is not None:
+            # Recorded again since (a customer of a later invoice): that row carries it.
+            session().delete(record)
+            continue
+        record.state = RecordState.PENDING
+        record.database_number = db_number
+        record.attempts = 0
+        record.next_attempt_at = utcnow()
+        count += record.object_type == "invoice"
+    session().flush()
+    for invoice_id in unrecorded_invoice_ids(company_id, db_number):
+        record_invoice(company_id, invoice_id)
+        count += 1
+    conn.earlier_unrecorded = 0
+    dispatch.remember(company_id)
+    session().commit()
+    return count
 
 
 def problem_records(company_id: str) -> list[SyncRecord]:
@@ -231,6 +332,7 @@ def pending_records(company_id: str) -> list[SyncRecord]:
 
 def retry(company_id: str, record_id: int) -> bool:
     """Queue one failed record again. False (-> 404) for another company's record."""
+    lock_summary(company_id)
     record = session().get(SyncRecord, record_id)
     if record is None or record.company_id != company_id:
         return False
@@ -245,6 +347,7 @@ def retry(company_id: str, record_id: int) -> bool:
 
 def retry_all(company_id: str) -> int:
     """Queue every failed item of the company again; returns how many."""
+    lock_summary(company_id)
     records = problem_records(company_id)
     for record in records:
         record.state = RecordState.PENDING
@@ -262,6 +365,7 @@ def link_customer(
     """The owner's choice for a customer with several Fortnox matches: link one of them
     (never overwritten), or create a new customer. None (-> 404) for another company's row
     or a row without that choice; False for a number that is not one of the candidates."""
+    lock_summary(company_id)
     record = session().get(SyncRecord, record_id)
     if record is None or record.company_id != company_id or record.object_type != "customer" \
             or not record.candidates:
@@ -277,6 +381,7 @@ def link_customer(
         record.remote_kind = "linked"
         record.state = RecordState.SYNCED
         record.synced_at = utcnow()
+        record.attention_notified_at = None  # a later problem is a new one
         release_waiting(company_id, record.database_number, record.object_id)
     record.candidates = None
     record.error_code = None

@@ -11,6 +11,7 @@ limit is per company, the workers are shared.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ..connection.clients import client_for
@@ -43,8 +44,12 @@ def run_push(company_id: str, job_id: str | None = None) -> None:
                 dispatch.nudge(company_id)  # rows that became due while we worked
 
 
-def push_due(company_id: str, job_id: str | None = None) -> None:
-    """Claim and push due rows until none is left (or the job must stop)."""
+def push_due(
+    company_id: str, job_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Claim and push due rows until none is left (or the job must stop). ``progress`` hears
+    each row's outcome (``push_one``): a sync counts its items with it."""
     settings = state().settings
     adapter = state().adapter
     conn = get_connection(company_id)
@@ -76,20 +81,26 @@ def push_due(company_id: str, job_id: str | None = None) -> None:
                 leases.release(claims[index:])  # another job has the company now
                 return
             try:
-                push_one(ctx, claim)
+                outcome = push_one(ctx, claim)
             except StopPush as stop:
                 leases.release(claims[index:])
                 if stop.retry_after is not None:
                     dispatch.job_done(company_id, job_id)
                     dispatch.nudge(company_id, delay=stop.retry_after)
                 return
+            if progress is not None:
+                progress(outcome)
 
 
-def push_one(ctx: PushContext, claim: Claim) -> None:
-    """One row: push it and store the outcome under the lease; map failures to states."""
+def push_one(ctx: PushContext, claim: Claim) -> str:
+    """One row: push it and store the outcome under the lease; map failures to states.
+
+    Returns the outcome: ``done`` (sent, or waiting for its customer), ``attention`` (the
+    item's own data needs the owner), ``failed`` (a request failed: retried by itself, or
+    given to the owner at the cap) or ``lost`` (another job holds the row now)."""
     record = session().get(SyncRecord, claim.record_id, populate_existing=True)
     if record is None:
-        return
+        return "lost"
     attempts = record.attempts or 0
     try:
         if record.object_type == "customer":
@@ -100,26 +111,33 @@ def push_one(ctx: PushContext, claim: Claim) -> None:
             push_invoice.push(ctx, claim, record)
     except LeaseLost:
         session().rollback()
+        return "lost"
     except NeedsOwner as problem:
         session().rollback()
         needs_owner(claim, problem.code, problem.params, candidates=problem.candidates)
+        return "attention"
     except Problem as problem:  # a pre-check: the mapping, or what Fortnox would refuse
         session().rollback()
         needs_owner(claim, problem.code, problem.params)
+        return "attention"
     except RateLimited as limited:
         session().rollback()
         if limited.status is None:  # our own limiter: the window is full, come back later
             raise StopPush(retry_after=max(0.5, limited.retry_after or 1.0)) from None
         retry_later(claim, attempts, limited)
+        return "failed"
     except TransientError as failure:
         session().rollback()
         retry_later(claim, attempts, failure)
+        return "failed"
     except AuthorizationExpired:
         session().rollback()
         raise StopPush() from None  # the connection is Expired now; rows wait as pending
     except FortnoxError as refused:
         session().rollback()
         needs_owner(claim, "FORTNOX_REFUSED", {}, fortnox=refused)
+        return "attention"
+    return "done"
 
 
 def needs_owner(

@@ -89,9 +89,12 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
 def _customer_gone(ctx: PushContext, customer_row: SyncRecord, name: str) -> None:
     """The customer was deleted in Fortnox: list it for the owner, never recreate it
     silently."""
+    leases.lock_summary(ctx.company_id)
     customer_row.state = RecordState.NEEDS_ATTENTION
     customer_row.error_code = "CUSTOMER_GONE"
     customer_row.error_params = {"number": customer_row.remote_id, "name": name}
+    session().flush()
+    leases.notify_attention(customer_row.id)
     session().commit()
 
 

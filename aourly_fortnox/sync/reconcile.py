@@ -18,13 +18,13 @@ from sqlalchemy import select
 
 from ..models import Connection, ConnectionStatus, SyncRecord, SyncRun, utcnow
 from ..queries import session
-from ..queue import QueueUnavailable, enqueue, redis_or_none
+from ..queue import QueueUnavailable, enqueue, new_job_id, redis_or_none
 from ..state import state
 from . import dispatch
 from .leases import due_filter
 from .runs import IMPORT_JOB
 
-#: The job that carries each kind of run (Sync now runs the import today).
+#: The job that carries each kind of run (a sync is an import, then the due pushes).
 JOB_FOR_KIND = {"import": IMPORT_JOB, "sync": IMPORT_JOB}
 
 log = logging.getLogger("aourly_fortnox.reconcile")
@@ -74,9 +74,15 @@ def reconcile_runs() -> int:
             log.warning("Run %s (%s) of company %s lost its job; no job carries that kind",
                         run.id, run.kind, run.company_id)
             continue
+        # The id is stored before the job is queued: a job that starts at once must find
+        # itself named on the run (a job named otherwise takes itself for a superseded one).
+        previous, run.job_id = run.job_id, new_job_id()
+        db_session.commit()
         try:
-            run.job_id = enqueue(job, run.company_id, run.id)
+            enqueue(job, run.company_id, run.id, job_id=run.job_id)
         except QueueUnavailable:
+            run.job_id = previous
+            db_session.commit()
             break  # Redis is down: the next sweep tries again
         run.state = "queued"
         run.message = "JOB_LOST"

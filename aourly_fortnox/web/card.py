@@ -7,13 +7,39 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import mapping
-from ..models import Connection, ConnectionStatus, SyncRun, WorkerHeartbeat, utcnow
-from ..queries import active_run, connection_status, get_connection, record_counts, session
+from ..models import (
+    Connection,
+    ConnectionStatus,
+    RecordState,
+    SyncRecord,
+    SyncRun,
+    WorkerHeartbeat,
+    utcnow,
+)
+from ..queries import (
+    active_run,
+    connection_status,
+    get_connection,
+    last_finished_run,
+    record_summary,
+    session,
+    totals,
+)
 from ..reasons import Reason
 from ..state import state
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The last sync failed: when, why (a reason code), and when it is tried again."""
+
+    at: datetime | None
+    code: str
+    params: dict[str, Any]
+    next_at: datetime | None
 
 
 @dataclass
@@ -25,6 +51,9 @@ class Card:
     connection: Connection | None
     run: SyncRun | None
     counts: dict[str, int]
+    by_type: dict[str, dict[str, int]]
+    failure: Failure | None
+    due: bool
     mapping: mapping.MappingHealth
     worker_stale: bool
     not_configured: bool
@@ -34,8 +63,39 @@ class Card:
 
     @property
     def running(self) -> bool:
-        """A run is queued or running: the card polls, and "Sync now" is disabled meanwhile."""
-        return self.run is not None
+        """A run is queued or running (not one waiting for its next try after a failure):
+        "Sync now" is disabled meanwhile."""
+        return self.run is not None and not _waiting_to_retry(self.run)
+
+    @property
+    def polling(self) -> bool:
+        """The card refreshes itself while anything runs or is due, and stops when nothing is
+        (a retry later, an item waiting for the owner: no polling)."""
+        return self.running or (self.due and not self.worker_stale)
+
+    @property
+    def sending(self) -> bool:
+        """The run sends items now (its progress counts items, not import steps)."""
+        return self.run is not None and self.run.message == "SENDING"
+
+    @property
+    def waiting(self) -> int:
+        """Items on their way: due now, or retried by themselves after a failed request."""
+        return self.counts.get("pending", 0) + self.counts.get("failed", 0)
+
+    @property
+    def attention(self) -> int:
+        """Items only the owner can move on (the sync log says why and how)."""
+        return self.counts.get("needs_attention", 0)
+
+    @property
+    def earlier(self) -> int:
+        """Invoices sent before the first connection, and (counted once at connect) those sent
+        before the plugin was installed or only to a previous Fortnox company: offered, never
+        sent by themselves."""
+        recorded = self.by_type.get("invoice", {}).get("earlier", 0)
+        stored = (self.connection.earlier_unrecorded or 0) if self.connection else 0
+        return recorded + stored
 
     @property
     def held(self) -> int:
@@ -44,12 +104,12 @@ class Card:
 
     @property
     def problems(self) -> int:
-        """Failed and needs-attention items: the card links them to the sync log."""
-        return self.counts.get("failed", 0) + self.counts.get("needs_attention", 0)
+        """Items that need the owner (kept for hosts' templates: ``attention``)."""
+        return self.attention
 
     @property
     def pending(self) -> int:
-        """Items waiting in the outbox for a worker to send them."""
+        """Items due in the outbox for a worker to send them."""
         return self.counts.get("pending", 0)
 
     @property
@@ -70,6 +130,61 @@ class Card:
     def local(self, moment: datetime | None) -> str:
         """A timestamp in the company's time zone, as the owner reads it."""
         return local_time(moment, self.timezone)
+
+    def clock(self, moment: datetime | None) -> str:
+        """A time of today as "16:40" (another day with its date), in the company's zone."""
+        if moment is None:
+            return ""
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        if local.date() == utcnow().astimezone(zone).date():
+            return local.strftime("%H:%M")
+        return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _waiting_to_retry(run: SyncRun) -> bool:
+    return run.state == "queued" and run.message == "RETRYING"
+
+
+def _when(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def last_failure(company_id: str, run: SyncRun | None) -> Failure | None:
+    """How the latest run ended, when it failed: a run waiting for its next try, or the
+    latest finished run of any kind (one query; none when a run is going now)."""
+    if run is not None and _waiting_to_retry(run):
+        params = dict(run.message_params or {})
+        return Failure(_when(params.get("failed_at")), "FORTNOX_TEMPORARY", params,
+                       _when(params.get("next_at")))
+    if run is not None:
+        return None
+    last = last_finished_run(company_id, ("import", "sync", "retry"))
+    if last is None or last.state != "failed":
+        return None
+    params = dict(last.message_params or {})
+    return Failure(last.finished_at, last.message or "UNEXPECTED", params,
+                   _when(params.get("next_at")))
+
+
+def anything_due(company_id: str, conn: Connection | None) -> bool:
+    """Whether an item of the current Fortnox company is due now (one indexed query)."""
+    if conn is None or conn.database_number is None:
+        return False
+    found = session().execute(
+        select(SyncRecord.id).where(
+            SyncRecord.company_id == company_id,
+            SyncRecord.state.in_((RecordState.PENDING, RecordState.FAILED)),
+            SyncRecord.database_number == conn.database_number,
+            or_(SyncRecord.next_attempt_at.is_(None), SyncRecord.next_attempt_at <= utcnow()),
+        ).limit(1)
+    ).first()
+    return found is not None
 
 
 def local_time(moment: datetime | None, timezone: str) -> str:
@@ -103,16 +218,26 @@ def mapping_health(company_id: str, conn: Connection | None) -> mapping.MappingH
 
 
 def build(company_id: str) -> Card:
-    """Everything the card shows, in a handful of queries and without loading the chart."""
+    """Everything the card shows, in at most six statements whatever the number of records
+    (the counts come from the maintained summary) and without loading the chart."""
     settings = state().settings
     conn = get_connection(company_id)
     status = connection_status(conn)
+    run = active_run(company_id)
+    by_type = record_summary(company_id)
+    counts = totals(by_type)
+    connected = status == ConnectionStatus.CONNECTED
+    waiting_now = counts.get("pending", 0) + counts.get("failed", 0)
     return Card(
         company_id=company_id,
         status=status,
         connection=conn,
-        run=active_run(company_id),
-        counts=record_counts(company_id),
+        run=run,
+        counts=counts,
+        by_type=by_type,
+        failure=last_failure(company_id, run) if connected else None,
+        due=bool(connected and (run is None or _waiting_to_retry(run)) and waiting_now
+                 and anything_due(company_id, conn)),
         mapping=mapping_health(company_id, conn),
         worker_stale=status == ConnectionStatus.CONNECTED and not worker_seen_recently(),
         not_configured=not (settings.client_id and settings.client_secret),
@@ -132,6 +257,9 @@ def health(company_id: str) -> dict[str, Any]:
         "last_sync_at": conn.last_sync_at.isoformat() if conn and conn.last_sync_at else None,
         "running": card.running,
         "records": card.counts,
+        "waiting": card.waiting,
+        "needs_attention": card.attention,
+        "last_sync_failed": card.failure is not None,
         "mapping_complete": card.mapping_complete,
         "worker_running": not card.worker_stale,
     }

@@ -1,22 +1,149 @@
-"""The sync log's read model: items that need the owner, and the history of runs."""
+"""The sync log's read model: a company's items, a page at a time, and the history of runs.
+
+Every page costs the same few statements whatever the number of records: one count and one
+page of rows for the chosen filter, the tabs' counts from the maintained summary, and the
+latest runs. Items are named as the owner knows them (the label stored when the item was
+recorded) and linked to the host's page through the optional ``object_url`` hook.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from ..models import SyncRecord, SyncRun
-from ..queries import recent_runs
-from ..sync.outbox import problem_records
+from sqlalchemy import func, select
+
+from ..i18n import N_
+from ..i18n import gettext as _
+from ..models import RecordState, SyncRecord, SyncRun
+from ..queries import recent_runs, record_summary, session, totals
+from ..state import state
+
+PAGE_SIZE = 50
+
+#: The log's state filters: a name in the URL -> the states it lists.
+FILTERS: dict[str, tuple[str, ...]] = {
+    "needs_attention": (RecordState.NEEDS_ATTENTION,),
+    "waiting": (RecordState.PENDING, RecordState.FAILED),
+    "held": (RecordState.HELD,),
+    "earlier": (RecordState.EARLIER,),
+    "synced": (RecordState.SYNCED,),
+}
+TYPES = ("customer", "invoice", "voucher")
+
+#: Reason codes whose fix is on one of our pages: (the link's words, the endpoint).
+FIX_PAGES: dict[str, tuple[str, str]] = {
+    "ACCOUNT_UNMAPPED": (N_("Open the account mapping"), "aourly_fortnox.mapping_page"),
+    "ACCOUNT_MISSING": (N_("Open the account mapping"), "aourly_fortnox.mapping_page"),
+    "ACCOUNT_INACTIVE": (N_("Open the account mapping"), "aourly_fortnox.mapping_page"),
+}
+
+
+@dataclass
+class Item:
+    """One row of the log, with what the owner needs to act on it."""
+
+    record: SyncRecord
+    url: str | None
+    fix: tuple[str, str] | None
+
+    @property
+    def name(self) -> str:
+        """The item as the owner knows it (the stored label, else its type and id)."""
+        kind = {"invoice": _("Invoice"), "customer": _("Customer"),
+                "voucher": _("Voucher")}.get(self.record.object_type, self.record.object_type)
+        return f"{kind} {self.record.label or self.record.object_id}"
+
+
+@dataclass
+class RunLine:
+    """A run in the history: counts and duration."""
+
+    run: SyncRun
+
+    @property
+    def seconds(self) -> int | None:
+        """How long the run took (None while it runs or when it never started)."""
+        start: datetime | None = self.run.started_at
+        end: datetime | None = self.run.finished_at
+        if start is None or end is None:
+            return None
+        return max(0, int((end - start).total_seconds()))
 
 
 @dataclass
 class SyncLog:
     """What the log page lists."""
 
-    problems: list[SyncRecord]
-    runs: list[SyncRun]
+    state: str
+    object_type: str | None
+    page: int
+    total: int
+    items: list[Item]
+    counts: dict[str, int]
+    runs: list[RunLine]
+    filters: tuple[str, ...] = field(default=tuple(FILTERS))
+    types: tuple[str, ...] = TYPES
+
+    @property
+    def problems(self) -> list[SyncRecord]:
+        """The listed rows (older templates' name)."""
+        return [item.record for item in self.items]
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filter has (at least one)."""
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first item (1-based; 0 on an empty page)."""
+        return 0 if not self.items else (self.page - 1) * PAGE_SIZE + 1
+
+    @property
+    def last(self) -> int:
+        """The position of the page's last item."""
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    def count(self, name: str) -> int:
+        """A tab's count (from the maintained summary, the card's numbers)."""
+        return sum(self.counts.get(s, 0) for s in FILTERS.get(name, ()))
 
 
-def build(company_id: str) -> SyncLog:
-    """The company's failed items (newest first) and its latest runs."""
-    return SyncLog(problems=problem_records(company_id), runs=recent_runs(company_id))
+def object_url(object_type: str, object_id: str) -> str | None:
+    """The host's page of the item, through the optional ``@fortnox.object_url`` hook."""
+    return state().ext.object_url_for(object_type, object_id)
+
+
+def build(company_id: str, state_name: str | None = None, object_type: str | None = None,
+          page: int = 1) -> SyncLog:
+    """One page of the company's items in the chosen state (needs attention by default),
+    newest first, and its latest runs."""
+    name = state_name if state_name in FILTERS else "needs_attention"
+    kind = object_type if object_type in TYPES else None
+    page = max(1, page)
+    where = [SyncRecord.company_id == company_id, SyncRecord.state.in_(FILTERS[name])]
+    if kind is not None:
+        where.append(SyncRecord.object_type == kind)
+    total = session().execute(select(func.count(SyncRecord.id)).where(*where)).scalar_one()
+    rows = list(session().execute(
+        select(SyncRecord).where(*where).order_by(SyncRecord.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).scalars())
+    items = [Item(r, object_url(r.object_type, r.object_id), FIX_PAGES.get(r.error_code or ""))
+             for r in rows]
+    return SyncLog(
+        state=name, object_type=kind, page=page, total=total, items=items,
+        counts=totals(record_summary(company_id)),
+        runs=[RunLine(run) for run in recent_runs(company_id)],
+    )
+
+
+def page_args(log: SyncLog, **changes: Any) -> dict[str, Any]:
+    """The query arguments of a link to another page or filter of the log."""
+    args: dict[str, Any] = {"state": log.state, "page": log.page}
+    if log.object_type:
+        args["type"] = log.object_type
+    args.update(changes)
+    return {k: v for k, v in args.items() if v is not None}

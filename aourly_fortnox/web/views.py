@@ -23,6 +23,7 @@ from ..queue import QueueUnavailable
 from ..reasons import reason_text
 from ..state import state
 from ..sync import outbox, runs
+from ..sync import preview as dry_run
 from . import card, oauth_flow, sync_log, voucher_list
 from . import health as health_checks
 from . import mapping_page as mapping_forms
@@ -174,7 +175,8 @@ def switch_company() -> BaseResponse | str:
         return redirect_to(url_for(".index"))
     if request.method == "GET":
         return render_template("aourly_fortnox/switch_company.html", pending=pending)
-    if request.form.get("decision") == "switch":
+    decision = request.form.get("decision")
+    if decision in ("switch", "switch_send"):
         if lifecycle.confirm_switch(company_id, str(current_user.get_id())):
             try:
                 runs.enqueue_import(company_id)
@@ -185,6 +187,10 @@ def switch_company() -> BaseResponse | str:
               "against the new chart of accounts.", name=pending.new_name),
             "success",
         )
+        if decision == "switch_send":
+            # The backfill offer, as a page with a button: nothing goes before the owner
+            # confirms it there.
+            return redirect_to(url_for(".preview", earlier=1))
     else:
         lifecycle.cancel_switch(company_id)
         flash(_("Nothing changed: still set up for %(name)s.", name=pending.old_name), "info")
@@ -212,8 +218,24 @@ def send_held() -> BaseResponse | str:
     if count is None:
         flash(_("Connect Fortnox first; held items stay held."), "error")
     else:
-        flash(_("%(count)s held item(s) will be sent.", count=count), "success")
+        flash(ngettext("%(num)s held item will be sent.", "%(num)s held items will be sent.",
+                       count), "success")
     return card_or_index()
+
+
+@bp.post("/fortnox/earlier/send")
+@owner_required
+def send_earlier() -> BaseResponse | str:
+    """After the preview, the owner's confirmation: invoices sent before the first connection
+    (and those the host sent before the plugin was installed) go to Fortnox."""
+    count = outbox.send_earlier(current_company_id())
+    if count is None:
+        flash(_("Connect Fortnox first; nothing was sent."), "error")
+    else:
+        flash(ngettext("%(num)s earlier invoice will be sent; the card counts it down.",
+                       "%(num)s earlier invoices will be sent; the card counts them down.",
+                       count), "success")
+    return redirect_to(url_for(".index"))
 
 
 # -- Disconnect --------------------------------------------------------------------------------
@@ -263,8 +285,15 @@ def refresh_accounts() -> BaseResponse | str:
 @bp.get("/fortnox/log")
 @owner_required
 def log_page() -> str:
-    """Items that failed or need the owner, and the history of runs."""
-    return render_template("aourly_fortnox/log.html", log=sync_log.build(current_company_id()))
+    """The company's items a page at a time (``state``, ``type``, ``page``), and the history
+    of runs. Unknown filters fall back to the defaults; never a 500."""
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        page = 1
+    log = sync_log.build(current_company_id(), request.args.get("state"),
+                         request.args.get("type"), page)
+    return render_template("aourly_fortnox/log.html", log=log, page_args=sync_log.page_args)
 
 
 @bp.post(f"/fortnox/log/<int(max={MAX_ROW_ID}):record_id>/retry")
@@ -286,8 +315,8 @@ def retry_all() -> BaseResponse:
     count = outbox.retry_all(current_company_id())
     if count:
         runs.start_run(current_company_id(), "sync")
-    flash(_("%(count)s item(s) queued again.", count=count) if count
-          else _("Nothing to retry."), "info")
+    flash(ngettext("%(num)s item queued again.", "%(num)s items queued again.", count)
+          if count else _("Nothing to retry."), "info")
     return redirect_to(url_for(".log_page"))
 
 
@@ -313,9 +342,13 @@ def link_customer(record_id: int) -> BaseResponse:
 @bp.get("/fortnox/preview")
 @owner_required
 def preview() -> str:
-    """What the next sync would send (a dry run)."""
+    """What the next sync would send, or (``earlier=1``) what the earlier-invoices offer
+    would: counts per type, customers linked or created, the next item's exact payload. A dry
+    run: it may read from Fortnox, it never writes."""
+    earlier = request.args.get("earlier") == "1"
     return render_template(
-        "aourly_fortnox/preview.html", items=outbox.pending_records(current_company_id())
+        "aourly_fortnox/preview.html", earlier=earlier,
+        preview=dry_run.build(current_company_id(), earlier=earlier),
     )
 
 

@@ -80,7 +80,9 @@ def test_a_sent_invoice_and_its_outbox_row_are_one_commit(
     assert response.status_code == 303
     assert transactions == HANDED
     assert invoice_status(app, invoice_id) == InvoiceStatus.SENT
-    assert states(app, "invoice", invoice_id) == {str(invoice_id): "held"}  # not connected
+    # Never connected: *earlier* (issue 16; it was "held", which is now only for sends while
+    # Disconnected after a connection).
+    assert states(app, "invoice", invoice_id) == {str(invoice_id): "earlier"}
     page = text(client.get(response.location))
     assert "Invoice sent." in page and WARNING not in page
 
@@ -153,7 +155,7 @@ def test_a_payout_and_its_outbox_row_are_one_commit(
     [payout_id] = payout_ids(app, "Moderator, vårmöte")
     with app.app_context():
         assert db.session.get(Payout, payout_id).amount == Decimal("1200.50")
-    assert states(app, "voucher", payout_id) == {str(payout_id): "held"}
+    assert states(app, "voucher", payout_id) == {str(payout_id): "earlier"}  # never connected
 
 
 def test_a_failing_hand_over_keeps_the_payout_and_leaves_no_outbox_row(
@@ -202,8 +204,9 @@ def test_editing_a_customer_in_fortnox_makes_it_pending_again_in_one_commit(
     assert transactions == HANDED
     with app.app_context():
         assert db.session.get(Customer, customer_id).name == "Bergström Bygg & Co AB"
-    # It goes again: held here, since this company has no Fortnox connection to send it to.
-    assert states(app, "customer", customer_id) == {str(customer_id): "held"}
+    # It goes again: *earlier* here (issue 16; it was "held"), since this company never
+    # connected Fortnox to send it to.
+    assert states(app, "customer", customer_id) == {str(customer_id): "earlier"}
 
 
 def test_a_failing_hand_over_keeps_the_customer_edit_and_its_old_sync_state(
@@ -290,6 +293,6 @@ def test_on_postgresql_the_send_and_its_outbox_row_share_one_commit(
     assert response.status_code == 303
     assert seen == ["commit"]
     assert invoice_status(pg_app, invoice_id) == InvoiceStatus.SENT
-    expected = {} if fails else {str(invoice_id): "held"}
+    expected = {} if fails else {str(invoice_id): "earlier"}  # never connected (issue 16)
     assert states(pg_app, "invoice", invoice_id) == expected
     assert (WARNING in text(client.get(response.location))) == fails

@@ -161,8 +161,10 @@ def test_send_marks_sent_and_hands_the_invoice_to_the_plugin(app: Flask, as_user
         assert invoice.status == InvoiceStatus.SENT and invoice.sent_at is not None
     records = sync_records(app, invoice_id)
     assert len(records) == 1 and records[0].company_id == "acme"
-    # The list shows the plugin's state for it (not connected yet: held).
-    assert f'data-testid="sync-{records[0].state}"' in text(client.get("/invoices/"))
+    # The list shows the plugin's state for it. Not connected yet: *earlier* (issue 16 changed
+    # this from "held": held is only for sends while Disconnected after a connection).
+    assert records[0].state == "earlier"
+    assert 'data-testid="sync-earlier"' in text(client.get("/invoices/"))
 
 
 def test_sending_twice_is_a_clear_message(app: Flask, as_user: Login) -> None:
@@ -208,3 +210,23 @@ def test_unknown_invoice_is_404(app: Flask, as_user: Login) -> None:
     with unchanged_db(app):
         assert client.get("/invoices/999999").status_code == 404
         assert submit(client, "/invoices/", "/invoices/999999/send").status_code == 404
+
+
+def test_the_sync_log_names_an_invoice_as_the_owner_knows_it_and_links_to_it(
+    app: Flask, as_user: Login
+) -> None:
+    client = as_user("owner@acme.test")
+    invoice_id = create_invoice(app, client, [("Konsulttimmar", "1", "950", "25")])
+    submit(client, f"/invoices/{invoice_id}", f"/invoices/{invoice_id}/send")
+    with app.app_context():
+        from example_host.adapter import ExampleHostAdapter
+
+        data = ExampleHostAdapter().get_invoice("acme", str(invoice_id))
+        assert data is not None
+        customer = data.customer_id
+        name = ExampleHostAdapter().get_customer("acme", customer).name  # type: ignore[union-attr]
+        expected = f"{data.number} · {name}"
+    page = text(client.get("/integrations/fortnox/log?state=earlier&type=invoice"))
+    assert f'<a href="/invoices/{invoice_id}">Invoice {expected}</a>' in page
+    page = text(client.get("/integrations/fortnox/log?state=earlier&type=customer"))
+    assert f'<a href="/customers/{customer}/edit">Customer ' in page

@@ -102,3 +102,101 @@ def test_a_mapping_save_over_htmx_reads_the_chart_once(app: Flask, client: Flask
     assert response.status_code == 200
     assert "Account mapping saved" in response.get_data(as_text=True)
     assert len(reads_chart(statements)) == 1, reads_chart(statements)
+
+
+# -- The card's counts: a maintained summary, the same cost at 10 and at 10,000 records ------
+STATES = ("pending", "failed", "needs_attention", "synced", "held")
+
+
+def add_records(app: Flask, start: int, count: int) -> None:
+    """Rows in every state, for acme and (never counted on acme's card) globex."""
+    from sqlalchemy import insert
+
+    from aourly_fortnox.models import SyncRecord
+
+    with app.app_context():
+        session = state(app).db.session
+        session.execute(insert(SyncRecord), [
+            {"company_id": "globex" if n % 7 == 0 else "acme", "database_number": DB_NUMBER,
+             "object_type": "customer" if n % 3 == 0 else "invoice", "object_id": str(n),
+             "state": STATES[n % len(STATES)], "attempts": 0}
+            for n in range(start, start + count)
+        ])
+        session.commit()
+
+
+def card_counts(card: str) -> tuple[int, int]:
+    waiting = re.search(r'data-testid="fortnox-waiting"[^>]*>(\d+) waiting<', card)
+    attention = re.search(r'data-testid="fortnox-attention"[^>]*>(\d+) needs? attention<', card)
+    assert waiting and attention, card
+    return int(waiting.group(1)), int(attention.group(1))
+
+
+def log_total(page: str) -> int:
+    found = re.search(r'data-testid="fortnox-log-range">\d+–\d+ of (\d+)<', page)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_cards_counts_equal_the_logs_at_10_and_at_10000_records_for_the_same_statements(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        install_chart()
+        mapping.prefill_suggestions("acme")
+    login(client)
+    measured = []
+    for start, count in ((0, 10), (10, 9990)):
+        add_records(app, start, count)
+        with plugin_statements(app) as card_statements:
+            card = poll(client)()
+        with plugin_statements(app) as log_statements:
+            waiting_page = client.get("/integrations/fortnox/log?state=waiting").get_data(
+                as_text=True)
+        attention_page = client.get("/integrations/fortnox/log?state=needs_attention")
+        waiting, attention = card_counts(card)
+        # The card's numbers (the summary) are the log's (counted from the rows themselves).
+        assert (waiting, attention) == (log_total(waiting_page),
+                                        log_total(attention_page.get_data(as_text=True)))
+        with app.app_context():
+            from aourly_fortnox.queries import counted_records
+
+            counted = counted_records("acme")
+        assert waiting == counted["pending"] + counted["failed"]
+        assert attention == counted["needs_attention"] > 0
+        assert waiting_page.count('data-testid="fortnox-log-item"') == min(50, waiting)
+        assert reads_chart(card_statements) == []
+        measured.append((len(card_statements), len(log_statements), waiting))
+    (small_card, small_log, small_waiting), (large_card, large_log, large_waiting) = measured
+    assert small_waiting < 10 < 1000 < large_waiting
+    assert large_card == small_card <= 6, measured
+    assert large_log == small_log, measured
+
+
+def test_the_card_counts_items_while_a_sync_sends_and_polls_only_while_something_goes(
+    app: Flask, client: FlaskClient
+) -> None:
+    from aourly_fortnox.models import SyncRun
+
+    with app.app_context():
+        install_chart()
+        mapping.prefill_suggestions("acme")
+    login(client)
+    assert 'hx-trigger="every' not in poll(client)()  # nothing runs, nothing is due
+    with app.app_context():
+        session = state(app).db.session
+        run = SyncRun(company_id="acme", kind="sync", state="running", message="SENDING",
+                      total=12, done=3)
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    card = poll(client)()
+    assert "Sending 3 of 12" in card and 'hx-trigger="every' in card
+    with app.app_context():
+        session = state(app).db.session
+        finished = session.get(SyncRun, run_id)
+        assert finished is not None
+        finished.state, finished.message = "finished", "SYNC_DONE"
+        session.commit()
+    add_records(app, 0, 5)  # pending and failed rows with no next attempt: due now
+    card = poll(client)()
+    assert "Sending" not in card and 'hx-trigger="every' in card  # due items: it polls

@@ -183,7 +183,9 @@ def test_backfill_records_every_sent_invoice_its_customer_and_every_voucher(
     runner = app.test_cli_runner()
     result = runner.invoke(args=["fortnox", "backfill", "acme"])
     assert result.exit_code == 0 and "6 item(s) recorded for Fortnox." in result.output
-    held = str(RecordState.HELD)  # not connected: nothing may reach Fortnox yet
+    # Never connected: nothing may reach Fortnox yet; issue 16 calls these *earlier* (they
+    # were "held"), offered on the card after the first connection.
+    held = str(RecordState.EARLIER)
     assert records(app) == sorted([
         ("acme", "customer", "c1", held), ("acme", "customer", "c2", held),
         ("acme", "invoice", "10", held), ("acme", "invoice", "11", held),
@@ -215,7 +217,7 @@ def test_status_names_missing_hooks_and_counts_waiting_items(app: Flask) -> None
     runner = app.test_cli_runner()
     runner.invoke(args=["fortnox", "backfill", "acme"])
     output = runner.invoke(args=["fortnox", "status", "acme"]).output
-    assert "acme: not connected; held 6" in output
+    assert "acme: not connected; earlier 6" in output
     assert "No company: not connected" in runner.invoke(args=["fortnox", "status"]).output
     bare, _, _ = create_host(hooks=False)
     with bare.app_context():

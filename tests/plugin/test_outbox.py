@@ -51,17 +51,19 @@ def test_one_row_per_company_type_and_object(app: Flask) -> None:
                                          ("acme", "customer", "1"), ("acme", "invoice", "2"),
                                          ("globex", "invoice", "1")):
             outbox.record_push(company, kind, object_id, commit=True)
-    pending, held = str(RecordState.PENDING), str(RecordState.HELD)
+    pending, earlier = str(RecordState.PENDING), str(RecordState.EARLIER)
     assert rows(app) == [
         ("acme", DB_NUMBER, "customer", "1", pending, 0),
         ("acme", DB_NUMBER, "invoice", "1", pending, 0),
         ("acme", DB_NUMBER, "invoice", "2", pending, 0),
-        ("globex", 0, "invoice", "1", held, 0),  # not connected: held, no Fortnox company
+        # never connected: earlier (issue 16; it was "held"), no Fortnox company
+        ("globex", 0, "invoice", "1", earlier, 0),
     ]
 
 
 def test_a_new_row_is_due_now(app: Flask) -> None:
     with app.app_context():
+        install_chart()  # connected (before the first connection a row is *earlier*)
         before = utcnow()
         record = outbox.record_push("acme", "invoice", "1", commit=True)
         assert record.attempts == 0
@@ -140,7 +142,7 @@ def test_after_a_switch_of_fortnox_company_the_same_object_gets_its_own_row(
 def test_badges_prefer_the_current_fortnox_companys_row(app: Flask) -> None:
     with app.app_context():
         db = state(app).db
-        # Recorded before the first connect (no Fortnox company yet: database 0, held)...
+        # Recorded before the first connect (no Fortnox company yet: database 0, earlier)...
         outbox.record_push("acme", "invoice", "1", commit=True)
         outbox.record_push("acme", "invoice", "2", commit=True)
         install_chart()
@@ -158,26 +160,27 @@ def test_badges_prefer_the_current_fortnox_companys_row(app: Flask) -> None:
         db.session.commit()
         states = outbox.sync_states("acme", "invoice", ["1", "2", "3", "4", "5"])
         assert outbox.sync_states("acme", "invoice", []) == {}
-    assert states == {"1": str(RecordState.SYNCED), "2": str(RecordState.HELD)}
+    assert states == {"1": str(RecordState.SYNCED), "2": str(RecordState.EARLIER)}
 
 
 def test_held_items_go_to_the_current_fortnox_company_when_released(app: Flask) -> None:
     with app.app_context():
-        outbox.record_push("acme", "invoice", "1", commit=True)
-        outbox.record_push("globex", "invoice", "9", commit=True)
-        assert outbox.send_held("acme") is None  # not connected: they stay held
         install_chart()
         conn = state(app).db.session.query(Connection).filter_by(company_id="acme").one()
         conn.status = ConnectionStatus.DISCONNECTED
         state(app).db.session.commit()
-        assert outbox.send_held("acme") is None
+        # Held is for sends while Disconnected after a connection; a company that never
+        # connected records them as *earlier* (issue 16).
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        outbox.record_push("globex", "invoice", "9", commit=True)
+        assert outbox.send_held("acme") is None  # disconnected: they stay held
         conn.status = ConnectionStatus.CONNECTED
         state(app).db.session.commit()
         assert [r.object_id for r in outbox.held_records("acme")] == ["1"]
         assert outbox.send_held("acme") == 1
         assert outbox.held_records("acme") == []
     assert rows(app) == [("acme", DB_NUMBER, "invoice", "1", str(RecordState.PENDING), 0),
-                         ("globex", 0, "invoice", "9", str(RecordState.HELD), 0)]
+                         ("globex", 0, "invoice", "9", str(RecordState.EARLIER), 0)]
     assert state_of(app, "invoice", "1")[1]
 
 
@@ -241,7 +244,7 @@ def test_two_unconnected_companies_keep_their_own_rows_for_the_same_object_id(
 def test_badges_answer_for_the_asked_objects_and_the_current_company_wins(app: Flask) -> None:
     with app.app_context():
         db = state(app).db
-        outbox.record_push("acme", "invoice", "1", commit=True)  # held before the connect
+        outbox.record_push("acme", "invoice", "1", commit=True)  # earlier: before the connect
         outbox.record_push("acme", "invoice", "2", commit=True)
         install_chart()
         # Sent after connecting, and failed there: the badge must say failed, not held.

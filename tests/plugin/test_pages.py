@@ -58,7 +58,10 @@ def test_preview_lists_what_the_next_sync_would_send_and_sends_nothing(
     page = response.get_data(as_text=True)
     assert "What the next sync would send" in page
     items = [row.split(" | ")[0] for row in rows(page)]
-    assert items == ["Customer c1", "Invoice 5"]  # pending only, in the order recorded
+    # Issue 16: exactly what the push would claim now, customers first: pending items, and a
+    # failed one whose next attempt is due (invoice 7 has none, so it is due now); never held
+    # or synced ones. (Before, the preview listed pending items only.)
+    assert items == ["Customer c1", "Invoice 5", "Invoice 7"]
     assert "Invoice 99" not in page  # another company's item never shows
 
 
@@ -106,3 +109,25 @@ def test_vouchers_page_before_anything_was_pulled(app: Flask, client: FlaskClien
     login(client)
     page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
     assert "Connect Fortnox to see its vouchers here." in page and rows(page) == []
+
+
+def test_sending_earlier_invoices_before_connecting_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    from aourly_fortnox.sync import outbox
+
+    from .test_access import csrf
+
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)  # never connected: earlier
+        engine = state(app).db.engine
+    login(client)
+    token = csrf(client)
+    with unchanged(engine):
+        response = client.post("/integrations/fortnox/earlier/send", data={"csrf_token": token})
+    assert response.status_code == 303
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert "Connect Fortnox first; nothing was sent." in page
+    assert "1 invoice sent before connecting is kept" in page
+    with unchanged(engine):  # without the CSRF token: refused
+        assert client.post("/integrations/fortnox/earlier/send").status_code in (400, 403)

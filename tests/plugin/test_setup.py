@@ -108,7 +108,8 @@ def test_sync_calls_join_the_host_transaction(app: Flask) -> None:
         st.ext.sync_invoice("acme", 5)  # idempotent per object
         st.db.session.commit()
         assert st.db.session.query(SyncRecord).count() == 1
-        assert st.ext.sync_states("acme", "invoice", [5, 6]) == {"5": "held"}
+        # Never connected: *earlier* (issue 16; it was "held").
+        assert st.ext.sync_states("acme", "invoice", [5, 6]) == {"5": "earlier"}
 
 
 def test_a_host_label_that_needs_a_request_does_not_break_a_worker(app: Flask) -> None:

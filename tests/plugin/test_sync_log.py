@@ -43,7 +43,8 @@ def test_the_log_lists_failures_with_reasons_and_retry_puts_one_back(
     assert "Sales 12 % is not mapped" in page and "2000423: Kontot hittades inte." in page
     assert "Invoice 99" not in page  # another company's failure never shows
     card = client.get("/integrations/fortnox/status").get_data(as_text=True)
-    assert "2 item(s) need attention" in card
+    # Issue 16: an item retried by itself is *waiting*; only the owner's items need attention.
+    assert "1 item needs attention" in card
 
     response = client.post(f"/integrations/fortnox/log/{failed}/retry",
                            data={"csrf_token": csrf(client)})
@@ -53,7 +54,7 @@ def test_the_log_lists_failures_with_reasons_and_retry_puts_one_back(
 
     response = client.post("/integrations/fortnox/log/retry", data={"csrf_token": csrf(client)})
     assert response.status_code == 303
-    assert "1 item(s) queued again." in client.get("/integrations/fortnox/log").get_data(
+    assert "1 item queued again." in client.get("/integrations/fortnox/log").get_data(
         as_text=True
     )
     assert states(app)["acme/13"] == ("pending", 0)

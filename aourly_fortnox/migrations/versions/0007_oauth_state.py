@@ -1,7 +1,7 @@
 """OAuth states issued and not yet used (each callback consumes its state server-side)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 20:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from aourly_fortnox.models import UTCDateTime
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,214 @@
+"""The dry run: what the next sync (or the earlier-invoices offer) would send, without
+sending anything.
+
+It counts the items per type, says which customers would be linked to the owner's own
+Fortnox customers (found by organisation number: a read) and which would be created, and
+builds the exact body of the next item with the same payload builders the push uses. It
+never writes to Fortnox: reads only, and at most ``CHECK_LIMIT`` of them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from ..connection.clients import client_for
+from ..fortnox.errors import FortnoxError
+from ..fortnox.parsing import to_str
+from ..host import CustomerData
+from ..mapping import AccountResolver
+from ..models import ConnectionStatus, RecordState, SyncRecord, utcnow
+from ..queries import get_connection, session, unrecorded_invoice_ids
+from ..reasons import Problem, Reason
+from ..state import state
+from . import payloads
+from .identity import normalise_org_number, search_fragment
+from .leases import PUSH_ORDER, due_filter
+from .references import customer_number, installation_id, reference
+
+#: How many customers the preview looks up in Fortnox (one read each).
+CHECK_LIMIT = 20
+#: How many items the preview lists by name.
+LIST_LIMIT = 50
+
+
+@dataclass
+class CustomerPlan:
+    """What the sync would do with one customer."""
+
+    id: str
+    name: str
+    organisation_number: str
+    #: The Fortnox number it would be linked to, or created under (None: not checked).
+    number: str | None
+
+
+@dataclass
+class Preview:
+    """The dry run's answer."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    linked: list[CustomerPlan] = field(default_factory=list)
+    created: list[CustomerPlan] = field(default_factory=list)
+    unchecked: int = 0
+    next_kind: str | None = None
+    next_label: str | None = None
+    next_payload: str | None = None
+    problem: Reason | None = None
+    connected: bool = False
+    #: The first ``LIST_LIMIT`` items: (type, host id, label).
+    items: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many items would be sent."""
+        return sum(self.counts.values())
+
+
+def _items(company_id: str, db_number: int, earlier: bool) -> list[tuple[str, str, str | None]]:
+    """(type, id, label) of what would be sent, customers first."""
+    if earlier:
+        where = [SyncRecord.company_id == company_id, SyncRecord.state == RecordState.EARLIER]
+    else:  # exactly what the push would claim now (customers and invoices that are due)
+        where = due_filter(company_id, db_number, utcnow())
+    rows = session().execute(
+        select(SyncRecord.object_type, SyncRecord.object_id, SyncRecord.label)
+        .where(*where).order_by(SyncRecord.id)
+    ).all()
+    items = [(r.object_type, r.object_id, r.label) for r in rows]
+    if earlier and db_number:
+        items += [("invoice", invoice_id, None)
+                  for invoice_id in unrecorded_invoice_ids(company_id, db_number)]
+    order = {kind: i for i, kind in enumerate(PUSH_ORDER)}
+    return sorted(items, key=lambda item: order.get(item[0], len(order)))
+
+
+def build(company_id: str, earlier: bool = False) -> Preview:
+    """The preview of the next sync (``earlier``: of the earlier-invoices offer)."""
+    conn = get_connection(company_id)
+    adapter = state().adapter
+    db_number = conn.database_number if conn and conn.database_number else 0
+    preview = Preview(connected=bool(conn and conn.status == ConnectionStatus.CONNECTED))
+    items = _items(company_id, db_number, earlier)
+    preview.items = items[:LIST_LIMIT]
+    customers: dict[str, CustomerData] = {}
+    synced = _synced_customers(company_id, db_number)
+    for kind, object_id, _label in items:
+        preview.counts[kind] = preview.counts.get(kind, 0) + 1
+        if adapter is None:
+            continue
+        if kind == "customer" and object_id not in synced:
+            found = adapter.get_customer(company_id, object_id)
+            if found is not None:
+                customers[found.id] = found
+        elif kind == "invoice" and earlier:
+            invoice = adapter.get_invoice(company_id, object_id)
+            if invoice is not None and invoice.customer_id not in synced \
+                    and invoice.customer_id not in customers:
+                found = adapter.get_customer(company_id, invoice.customer_id)
+                if found is not None:
+                    customers[found.id] = found
+    if earlier:
+        listed = {object_id for kind, object_id, _label in items if kind == "customer"}
+        extra = [c for c in customers if c not in listed]
+        if extra:
+            preview.counts["customer"] = preview.counts.get("customer", 0) + len(extra)
+    numbers = _plan_customers(preview, company_id, list(customers.values()))
+    # The next item that would be sent: a customer that is linked sends nothing.
+    linked = {plan.id for plan in preview.linked}
+    sent = [item for item in items if not (item[0] == "customer" and item[1] in linked)]
+    if sent and adapter is not None:
+        _next_payload(preview, company_id, sent[0], numbers, synced)
+    return preview
+
+
+def _synced_customers(company_id: str, db_number: int) -> dict[str, str]:
+    """Customers already in this Fortnox company: ``{host id: Fortnox number}``."""
+    rows = session().execute(
+        select(SyncRecord.object_id, SyncRecord.remote_id).where(
+            SyncRecord.company_id == company_id, SyncRecord.database_number == db_number,
+            SyncRecord.object_type == "customer", SyncRecord.state == RecordState.SYNCED,
+            SyncRecord.remote_id.is_not(None),
+        )
+    ).all()
+    return {r.object_id: str(r.remote_id) for r in rows}
+
+
+def _plan_customers(preview: Preview, company_id: str,
+                    customers: list[CustomerData]) -> dict[str, str]:
+    """Linked or created, per customer: a read per organisation number, up to the limit."""
+    prefix = str(state().settings.customer_number_prefix)
+    client = None
+    numbers: dict[str, str] = {}
+    for index, customer in enumerate(customers):
+        ours = customer_number(prefix, customer.id)
+        plan = CustomerPlan(customer.id, customer.name, customer.organisation_number or "", ours)
+        normalised = normalise_org_number(customer.organisation_number)
+        if normalised is None:
+            preview.created.append(plan)
+            numbers[customer.id] = ours
+            continue
+        if not preview.connected or index >= CHECK_LIMIT:
+            preview.unchecked += 1
+            continue
+        try:
+            client = client or client_for(company_id, limiter_max_wait=2.0)
+            matches = [
+                m for m in client.find_customers(organisationnumber=search_fragment(normalised))
+                if normalise_org_number(to_str(m.get("OrganisationNumber"))) == normalised
+            ]
+        except FortnoxError:
+            preview.unchecked += 1
+            continue
+        if len(matches) == 1:
+            plan.number = str(matches[0].get("CustomerNumber"))
+            preview.linked.append(plan)
+        elif matches:
+            plan.number = None  # several: the owner chooses in the sync log
+            preview.linked.append(plan)
+        else:
+            preview.created.append(plan)
+        if plan.number:
+            numbers[customer.id] = plan.number
+    return numbers
+
+
+def _next_payload(preview: Preview, company_id: str, item: tuple[str, str, str | None],
+                  numbers: dict[str, str], synced: dict[str, str]) -> None:
+    """The exact body the next item would be sent with (or why it could not be sent)."""
+    adapter = state().adapter
+    assert adapter is not None
+    kind, object_id, label = item
+    preview.next_kind, preview.next_label = kind, label or object_id
+    install = installation_id()
+    body: dict[str, Any] | None = None
+    try:
+        if kind == "customer":
+            customer = adapter.get_customer(company_id, object_id)
+            if customer is not None:
+                number = customer_number(str(state().settings.customer_number_prefix),
+                                         customer.id)
+                body = payloads.customer_payload(
+                    customer, number, reference(install, company_id, "customer", customer.id))
+        elif kind == "invoice":
+            invoice = adapter.get_invoice(company_id, object_id)
+            customer = adapter.get_customer(company_id, invoice.customer_id) if invoice else None
+            if invoice is not None and customer is not None:
+                number = synced.get(customer.id) or numbers.get(customer.id) or customer_number(
+                    str(state().settings.customer_number_prefix), customer.id)
+                resolver = AccountResolver(company_id)
+                resolver.check_date(invoice.invoice_date)
+                accounts = {key: resolver.account(key, invoice.invoice_date)
+                            for key in sorted(payloads.account_keys(invoice, customer))}
+                body = payloads.invoice_payload(
+                    invoice, customer, number,
+                    reference(install, company_id, "invoice", invoice.id), accounts).body
+                preview.next_label = label or f"{invoice.number} · {customer.name}"
+    except Problem as problem:
+        preview.problem = Reason(problem.code, problem.params)
+        return
+    if body is not None:
+        preview.next_payload = json.dumps(body, indent=2, ensure_ascii=False)

@@ -1,0 +1,210 @@
+"""The card's counts come from a summary kept by triggers in the same transaction as every
+state change, whichever code path wrote it; the migration builds it for existing rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aourly_fortnox.migrate import upgrade_database
+from aourly_fortnox.models import Connection, ConnectionStatus, RecordState, SyncRecord
+from aourly_fortnox.queries import counted_records, record_counts, record_summary
+from aourly_fortnox.state import state
+from aourly_fortnox.sync import leases, outbox
+
+from .charts import DB_NUMBER, install_chart
+from .host import create_host
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'summary.db'}"
+    # Jobs go to a queue that is never worked: rows stay where the outbox puts them.
+    app, _, db = create_host(url, AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
+    with app.app_context():
+        upgrade_database(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def agrees(app: Flask, company: str = "acme") -> dict[str, int]:
+    with app.app_context():
+        state(app).db.session.expire_all()
+        summary, counted = record_counts(company), counted_records(company)
+        state(app).db.session.rollback()
+    assert summary == counted
+    return summary
+
+
+def test_every_writer_keeps_the_summary_equal_to_the_rows(any_app: Flask) -> None:
+    app = any_app
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)  # never connected: earlier
+        outbox.record_push("globex", "invoice", "1", commit=True)
+    assert agrees(app)["earlier"] == 1
+    with app.app_context():
+        install_chart()  # connected
+        for n in range(2, 8):
+            outbox.record_push("acme", "invoice", str(n), commit=True)
+    assert agrees(app)["pending"] == 6
+    with app.app_context():
+        claims = leases.claim_due("acme", DB_NUMBER, 10, 60)
+        assert len(claims) == 6
+        leases.write(claims[0], state=RecordState.SYNCED)
+        leases.write(claims[1], state=RecordState.FAILED, attempts=1)
+        leases.write(claims[2], state=RecordState.NEEDS_ATTENTION, error_code="X")
+        leases.write(claims[3], state=RecordState.NEEDS_ATTENTION, error_code="X")
+        leases.release(claims[4:])  # no state change
+    counts = agrees(app)
+    assert (counts["synced"], counts["failed"], counts["needs_attention"], counts["pending"]) \
+        == (1, 1, 2, 2)
+    with app.app_context():
+        assert outbox.retry_all("acme") == 3
+    assert agrees(app)["pending"] == 5
+    with app.app_context():
+        session = state(app).db.session
+        conn = session.query(Connection).filter_by(company_id="acme").one()
+        conn.status = ConnectionStatus.DISCONNECTED
+        session.commit()
+        outbox.record_push("acme", "invoice", "8", commit=True)  # held
+        conn.status = ConnectionStatus.CONNECTED
+        session.commit()
+    assert agrees(app)["held"] == 1
+    with app.app_context():
+        assert outbox.send_held("acme") == 1
+        assert outbox.send_earlier("acme") == 1
+    counts = agrees(app)
+    assert (counts["held"], counts["earlier"], counts["pending"]) == (0, 0, 7)
+    with app.app_context():  # a raw bulk change and a delete (``forget``) are counted too
+        session = state(app).db.session
+        session.execute(sa.update(SyncRecord).where(SyncRecord.object_id.in_(("2", "3")))
+                        .values(state=RecordState.SYNCED))
+        session.execute(sa.delete(SyncRecord).where(SyncRecord.object_id == "4"))
+        session.commit()
+    counts = agrees(app)
+    assert (counts["synced"], counts["pending"]) == (2, 5)  # "2" was synced already
+    assert agrees(app, "globex")["earlier"] == 1
+    with app.app_context():
+        session = state(app).db.session
+        session.execute(sa.update(SyncRecord).values(state=RecordState.SYNCED))
+        session.rollback()  # a rolled-back change never reaches the summary
+        assert record_summary("acme")["invoice"]["synced"] == 2
+
+
+def test_a_rolled_back_host_transaction_leaves_the_summary_alone(any_app: Flask) -> None:
+    app = any_app
+    with app.app_context():
+        install_chart()
+        state(app).ext.sync_invoice("acme", "1")
+        state(app).db.session.rollback()
+    assert agrees(app) == {s.value: 0 for s in RecordState}
+
+
+def insert_raw(engine: sa.Engine, rows: list[tuple[str, str, str, str]]) -> None:
+    with engine.begin() as conn:
+        for company, kind, object_id, record_state in rows:
+            conn.execute(sa.text(
+                "INSERT INTO fortnox_sync_record (company_id, database_number, object_type, "
+                "object_id, direction, state, attempts, created_at, updated_at) VALUES "
+                "(:c, 0, :k, :i, 'push', :s, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                {"c": company, "k": kind, "i": object_id, "s": record_state})
+
+
+def check_upgrade_builds_the_summary(url: str) -> None:
+    app, _, db = create_host(url)
+    with app.app_context():
+        upgrade_database(app, "0004")  # before the summary existed
+        insert_raw(db.engine, [("acme", "invoice", "1", "pending"),
+                               ("acme", "invoice", "2", "pending"),
+                               ("acme", "invoice", "3", "needs_attention"),
+                               ("acme", "customer", "c1", "synced"),
+                               ("acme", "invoice", "4", "held"),
+                               ("globex", "invoice", "1", "failed")])
+        upgrade_database(app)
+        assert record_summary("acme") == {
+            "customer": {"pending": 0, "held": 0, "earlier": 0, "synced": 1, "failed": 0,
+                         "needs_attention": 0},
+            "invoice": {"pending": 2, "held": 1, "earlier": 0, "synced": 0, "failed": 0,
+                        "needs_attention": 1},
+        }
+        assert record_counts("globex")["failed"] == 1
+        db.session.rollback()
+        # ...and from then on the triggers keep it.
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE fortnox_sync_record SET state = 'synced' "
+                                 "WHERE company_id = 'acme' AND object_id = '3'"))
+        assert record_counts("acme") == counted_records("acme")
+        assert record_counts("acme")["needs_attention"] == 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_migration_builds_the_summary_of_existing_rows_on_sqlite(tmp_path: Path) -> None:
+    check_upgrade_builds_the_summary(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@pytest.mark.postgres
+def test_the_migration_builds_the_summary_of_existing_rows_on_postgres(
+    postgres_url: str,
+) -> None:
+    check_upgrade_builds_the_summary(postgres_url)
+
+
+STATE_VALUES = [s.value for s in RecordState]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(
+    st.tuples(st.sampled_from(["acme", "globex"]), st.sampled_from(["invoice", "customer"]),
+              st.integers(0, 5), st.sampled_from([*STATE_VALUES, "delete"]), st.booleans()),
+    min_size=1, max_size=25))
+def test_any_sequence_of_inserts_changes_and_deletes_keeps_the_summary_exact(
+    sqlite_app: Flask, steps: list[tuple[str, str, int, str, bool]]
+) -> None:
+    with sqlite_app.app_context():
+        session = state(sqlite_app).db.session
+        session.execute(sa.delete(SyncRecord))
+        session.commit()
+        for company, kind, number, target, commit in steps:
+            row = session.query(SyncRecord).filter_by(
+                company_id=company, object_type=kind, object_id=str(number)).one_or_none()
+            if target == "delete":
+                if row is not None:
+                    session.delete(row)
+            elif row is None:
+                session.add(SyncRecord(company_id=company, object_type=kind,
+                                       object_id=str(number), state=target, attempts=0))
+            else:
+                row.state = target
+            session.flush()
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        for company in ("acme", "globex"):
+            assert record_counts(company) == counted_records(company)
+
+
+@pytest.fixture(scope="module")
+def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app, _, db = create_host(
+        f"sqlite:///{tmp_path_factory.mktemp('prop') / 'summary.db'}",
+        AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
+    with app.app_context():
+        upgrade_database(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
