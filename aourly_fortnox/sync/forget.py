@@ -18,7 +18,7 @@ COMPANY_TABLES: tuple[type[models.Base], ...] = (
     models.SyncRecord, models.SyncRun, models.PulledVoucher, models.VoucherCursor,
     models.AccountMapping,
     models.Account, models.FinancialYear, models.PredefinedAccount, models.VoucherSeries,
-    models.OAuthState, models.Connection,
+    models.OAuthState, models.RecordSummary, models.Connection,
 )
 
 

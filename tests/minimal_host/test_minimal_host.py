@@ -95,6 +95,9 @@ def host_env(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
         "AOURLY_FORTNOX_API_URL": sandbox.url,
         "AOURLY_FORTNOX_CLIENT_ID": sandbox.client_id,
         "AOURLY_FORTNOX_CLIENT_SECRET": sandbox.client_secret,
+        # As registered at Fortnox: outside debug and testing the plugin never builds it from
+        # the request's Host header (README, settings table).
+        "AOURLY_FORTNOX_REDIRECT_URI": "http://localhost/integrations/fortnox/callback",
         "AOURLY_FORTNOX_TOKEN_KEYS": Fernet.generate_key().decode(),
         "AOURLY_FORTNOX_REDIS_URL": REDIS_URL,
         "AOURLY_FORTNOX_QUEUE_NAME": queues[0],
