@@ -17,14 +17,14 @@ def backoff_seconds(
     only after a known least time (with the defaults, 8 attempts from 30 s: 32 minutes;
     full jitter gave some rows up inside a ten-minute Fortnox outage). The random half still
     spreads rows that failed together."""
-    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
+    ceiling = min(cap, base * 2.0 ** max(0, attempts - 1))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
 def least_time_to_owner(max_attempts: int, base: float, cap: float) -> float:
     """The shortest time, in seconds, from a row's first failure to the one that hands it to
     the owner (every wait at its lower bound)."""
-    return sum(min(cap, base * (2 ** max(0, n - 1))) / 2 for n in range(1, max_attempts))
+    return sum(min(cap, base * 2.0 ** max(0, n - 1)) / 2 for n in range(1, max_attempts))
 
 
 def next_attempt(

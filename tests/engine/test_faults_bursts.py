@@ -78,7 +78,8 @@ def test_seeded_5xx_and_429_bursts_every_invoice_synced_within_the_retry_cap(
     figures = Figures("bursts", faults=stats["5xx"] + stats["429"])
     figures.count(h.copies(), ids)
     figures.extra = {"seed": SEED, "5xx": stats["5xx"], "429": stats["429"],
-                     "/3/ requests": stats["requests"], "most attempts of a row": max(most.values()),
+                     "/3/ requests": stats["requests"],
+                     "most attempts of a row": max(most.values()),
                      "cap": MAX_ATTEMPTS, "wall (s)": round(elapsed, 1)}
     figures.print()
     assert stats["5xx"] >= items // 20 and stats["429"] >= BURST  # the faults did happen

@@ -54,8 +54,9 @@ def test_fortnox_down_ten_scaled_minutes_items_wait_with_a_next_try_then_all_go(
     address = urlsplit(sandbox.url)
     proxy = TcpProxy(address.hostname or "127.0.0.1", int(address.port or 80)).start()
     try:
-        h = harness(AOURLY_FORTNOX_BACKOFF_BASE=BASE / scale, AOURLY_FORTNOX_BACKOFF_CAP=CAP / scale,
-                    AOURLY_FORTNOX_MAX_ATTEMPTS=8, AOURLY_FORTNOX_LEASE_SECONDS=int(LEASE / scale),
+        h = harness(AOURLY_FORTNOX_BACKOFF_BASE=BASE / scale,
+                    AOURLY_FORTNOX_BACKOFF_CAP=CAP / scale, AOURLY_FORTNOX_MAX_ATTEMPTS=8,
+                    AOURLY_FORTNOX_LEASE_SECONDS=int(LEASE / scale),
                     AOURLY_FORTNOX_TICK_INTERVAL=max(1, round(TICK / scale)),
                     AOURLY_FORTNOX_RATE_LIMIT="20/1")
         h.sandbox = BehindProxy(sandbox, f"http://127.0.0.1:{proxy.port}")

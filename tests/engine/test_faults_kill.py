@@ -63,7 +63,8 @@ def kill_after_the_2xx(h: Harness, sandbox: Any, workers: list[WorkerProcess]) -
             except ProcessLookupError:
                 continue
             try:  # only a POST the horse already sent can add an invoice now
-                wait_for("its POST handled", lambda: sum(h.copies().values()) > before,
+                wait_for("its POST handled",
+                         lambda b=before: sum(h.copies().values()) > b,  # type: ignore[misc]
                          timeout=SLOW_POST_MS / 1000 + 1.0, interval=0.05)
             except AssertionError:
                 os.killpg(horse, signal.SIGCONT)  # not in a POST: let it go, try again
