@@ -35,9 +35,12 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest -W error -m "not faults"
 
-## The sync engine's slow fault and load tests (marker `faults`; real workers, about a minute).
+## The sync engine's slow fault and load tests (marker `faults`; real workers): SIGKILLs, token
+## races, 5xx/429 bursts, Redis lost, PostgreSQL cut, Fortnox down, fairness. Each prints its
+## figures (lines starting FAULTS). Measured: 11 minutes (643 s) on 2 shared cores. Sizes:
+## AOURLY_FAULTS_ITEMS, _KILLS, _SECONDS, _DB_DOWN, _SCALE (see tests/engine/test_faults_*.py).
 test-faults: $(STAMP) services
-	$(PY) -m pytest -W error -m faults
+	$(PY) -m pytest -W error -m faults -s
 
 ## Mutation testing of the critical modules ([tool.mutmut] in pyproject.toml); prints the
 ## score per module. Not part of `make test`: a full run takes hours on 2 cores (see README).
@@ -50,10 +53,15 @@ mutate: $(STAMP) services
 services:
 	@bash scripts/ensure-services
 
-## Benchmarks at Fortnox's real limit (about 20 minutes; not part of `make test`).
+## Benchmarks at Fortnox's real limit, not part of `make test`: the limiter, then the push
+## throughput (1,000 + 1,000 invoices for 200 customers, 4 workers, beside a naive pusher),
+## which writes bench/results/latest.json. Measured on 2 shared cores: 18 min for bench.push,
+## about 1.5 min for the two limiter benches (issue 19), so about 20 minutes in all.
+## AOURLY_BENCH_INVOICES / _CUSTOMERS / _SCALE make the push bench smaller or faster.
 bench: $(STAMP) services
 	$(PY) -m bench.limiter --seconds 30
 	$(PY) -m bench.fakeredis_limiter --rounds 10 --redis-url $${AOURLY_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
+	$(PY) -m bench.push
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache mutants

@@ -55,8 +55,10 @@ DEFAULTS: dict[str, Any] = {
     "LEASE_SECONDS": 120,
     # Our customers' numbers in Fortnox: this prefix and the host id's letters and digits.
     "CUSTOMER_NUMBER_PREFIX": "AOU",
-    # Retries of a transient failure (network, 5xx, 429): full-jitter exponential backoff from
-    # BACKOFF_BASE seconds, at most BACKOFF_CAP, then "needs attention" after MAX_ATTEMPTS.
+    # Retries of a transient failure (network, 5xx): equal-jitter exponential backoff from
+    # BACKOFF_BASE seconds, at most BACKOFF_CAP, then "needs attention" after MAX_ATTEMPTS
+    # (with the defaults, at least 32 minutes after the first failure). A 429 is not counted:
+    # the job gives its worker back and comes again when the window has room.
     "BACKOFF_BASE": 30.0,
     "BACKOFF_CAP": 3600.0,
     "MAX_ATTEMPTS": 8,

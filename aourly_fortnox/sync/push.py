@@ -122,10 +122,11 @@ def push_one(ctx: PushContext, claim: Claim) -> str:
         return "attention"
     except RateLimited as limited:
         session().rollback()
-        if limited.status is None:  # our own limiter: the window is full, come back later
-            raise StopPush(retry_after=max(0.5, limited.retry_after or 1.0)) from None
-        retry_later(claim, attempts, limited)
-        return "failed"
+        # Our own full window or Fortnox's 429: the company's budget is spent, the row is not
+        # at fault. It goes back untouched (a 429 counted as an attempt handed rows to the
+        # owner after a few bursts) and the job comes again later; the next row now would
+        # only meet another 429.
+        raise StopPush(retry_after=max(0.5, limited.retry_after or 1.0)) from None
     except TransientError as failure:
         session().rollback()
         retry_later(claim, attempts, failure)
