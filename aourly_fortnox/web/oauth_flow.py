@@ -251,7 +251,8 @@ def finish(company_id: str, user_id: str, args: Mapping[str, str]) -> CallbackRe
     if reconnect:
         return CallbackResult(
             message=_("Fortnox is connected again to %(name)s. Your mappings and history are "
-                      "kept; waiting items are on their way.", name=company.name)
+                      "kept. Items that were waiting are sent now; items held while "
+                      "disconnected wait for you on the card.", name=company.name)
         )
     return CallbackResult(
         message=_("Fortnox is connected to %(name)s. We are importing your chart of accounts "
