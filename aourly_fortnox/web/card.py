@@ -245,21 +245,3 @@ def build(company_id: str) -> Card:
         poll_interval=int(settings.poll_interval),
         timezone=settings.timezone,
     )
-
-
-def health(company_id: str) -> dict[str, Any]:
-    """JSON for the host's monitoring. No tokens, no secrets."""
-    card = build(company_id)
-    conn = card.connection
-    return {
-        "status": card.status.value,
-        "fortnox_company": conn.fortnox_company_name if conn else None,
-        "last_sync_at": conn.last_sync_at.isoformat() if conn and conn.last_sync_at else None,
-        "running": card.running,
-        "records": card.counts,
-        "waiting": card.waiting,
-        "needs_attention": card.attention,
-        "last_sync_failed": card.failure is not None,
-        "mapping_complete": card.mapping_complete,
-        "worker_running": not card.worker_stale,
-    }
