@@ -91,7 +91,9 @@ def add_records(app: Any, db_number: int, start: int, count: int) -> None:
                     row.update(PROBLEM, attempts=3)
                 rows.append(row)
             session.execute(insert(SyncRecord), rows)
-        session.commit()
+            # A commit per chunk: on PostgreSQL the summary trigger makes one transaction of
+            # N inserts cost O(N^2) (every row updates the same summary row; see the README).
+            session.commit()
         session.remove()
 
 
@@ -157,9 +159,9 @@ def gunicorn(config: dict[str, Any], workers: int) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"{url}/login", timeout=5)
+                requests.get(f"{url}/login", timeout=30)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.3)
