@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from ..connection.clients import client_for
 from ..fortnox.errors import FortnoxError
@@ -33,6 +33,10 @@ from .references import customer_number, installation_id, reference
 CHECK_LIMIT = 20
 #: How many items the preview lists by name.
 LIST_LIMIT = 50
+#: How many items the preview reads to plan customers and find the next body. The counts come
+#: from SQL whatever the number of items; past this sample, customers count as not looked up
+#: (bench/pages.py measured the preview at 11.7 s p95 for 40,000 due items before the cap).
+SAMPLE_LIMIT = 500
 
 
 @dataclass
@@ -68,22 +72,36 @@ class Preview:
         return sum(self.counts.values())
 
 
-def _items(company_id: str, db_number: int, earlier: bool) -> list[tuple[str, str, str | None]]:
-    """(type, id, label) of what would be sent, customers first."""
+def _items(
+    company_id: str, db_number: int, earlier: bool
+) -> tuple[dict[str, int], list[tuple[str, str, str | None]]]:
+    """The counts per type of what would be sent, and the first ``SAMPLE_LIMIT`` items as
+    (type, id, label), customers first."""
     if earlier:
         where = [SyncRecord.company_id == company_id, SyncRecord.state == RecordState.EARLIER]
     else:  # exactly what the push would claim now (customers and invoices that are due)
         where = due_filter(company_id, db_number, utcnow())
+    rank = {kind: i for i, kind in enumerate(PUSH_ORDER)}
+    counts: dict[str, int] = {
+        str(kind): int(n) for kind, n in session().execute(
+            select(SyncRecord.object_type, func.count(SyncRecord.id))
+            .where(*where).group_by(SyncRecord.object_type)
+        ).all()
+    }
     rows = session().execute(
         select(SyncRecord.object_type, SyncRecord.object_id, SyncRecord.label)
-        .where(*where).order_by(SyncRecord.id)
+        .where(*where)
+        .order_by(case(rank, value=SyncRecord.object_type, else_=len(rank)), SyncRecord.id)
+        .limit(SAMPLE_LIMIT)
     ).all()
     items = [(r.object_type, r.object_id, r.label) for r in rows]
     if earlier and db_number:
-        items += [("invoice", invoice_id, None)
-                  for invoice_id in unrecorded_invoice_ids(company_id, db_number)]
-    order = {kind: i for i, kind in enumerate(PUSH_ORDER)}
-    return sorted(items, key=lambda item: order.get(item[0], len(order)))
+        unrecorded = list(unrecorded_invoice_ids(company_id, db_number))
+        if unrecorded:
+            counts["invoice"] = counts.get("invoice", 0) + len(unrecorded)
+            room = max(0, SAMPLE_LIMIT - len(items))
+            items += [("invoice", invoice_id, None) for invoice_id in unrecorded[:room]]
+    return counts, sorted(items, key=lambda item: rank.get(item[0], len(rank)))
 
 
 def build(company_id: str, earlier: bool = False) -> Preview:
@@ -92,12 +110,14 @@ def build(company_id: str, earlier: bool = False) -> Preview:
     adapter = state().adapter
     db_number = conn.database_number if conn and conn.database_number else 0
     preview = Preview(connected=bool(conn and conn.status == ConnectionStatus.CONNECTED))
-    items = _items(company_id, db_number, earlier)
+    preview.counts, items = _items(company_id, db_number, earlier)
     preview.items = items[:LIST_LIMIT]
     customers: dict[str, CustomerData] = {}
     synced = _synced_customers(company_id, db_number)
+    # Customers past the sample are not planned: they count as not looked up.
+    preview.unchecked = preview.counts.get("customer", 0) - sum(
+        1 for kind, _id, _label in items if kind == "customer")
     for kind, object_id, _label in items:
-        preview.counts[kind] = preview.counts.get(kind, 0) + 1
         if adapter is None:
             continue
         if kind == "customer" and object_id not in synced:

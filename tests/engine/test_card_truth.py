@@ -6,7 +6,7 @@ the owner confirms, and the owner hears of each new problem once."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,12 @@ def sync_now(client: FlaskClient) -> None:
 
 
 def stockholm(moment: Any) -> str:
-    return str(moment.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%H:%M"))
+    """As the card writes a time: "16:40" today, with its date on another day (a sync failing
+    after 23:00 has its next try tomorrow)."""
+    zone = ZoneInfo("Europe/Stockholm")
+    local = moment.astimezone(zone)
+    today = datetime.now(UTC).astimezone(zone).date()
+    return str(local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M"))
 
 
 def test_a_failed_sync_shows_on_the_card_with_its_next_try_and_try_now_recovers(
