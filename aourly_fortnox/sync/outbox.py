@@ -319,17 +319,6 @@ def problem_records(company_id: str) -> list[SyncRecord]:
     )
 
 
-def pending_records(company_id: str) -> list[SyncRecord]:
-    """What the next sync would send: every pending item (the preview; sends nothing)."""
-    return list(
-        session().execute(
-            select(SyncRecord)
-            .where(SyncRecord.company_id == company_id, SyncRecord.state == RecordState.PENDING)
-            .order_by(SyncRecord.id)
-        ).scalars()
-    )
-
-
 def retry(company_id: str, record_id: int) -> bool:
     """Queue one failed record again. False (-> 404) for another company's record."""
     lock_summary(company_id)
