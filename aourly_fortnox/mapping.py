@@ -191,6 +191,8 @@ class FieldCheck:
     account: ChartAccount | None = None
     suggested: bool = False
     help: str = ""
+    #: An account that fits this key (its BAS default), shown as the empty field's example.
+    example: str = ""
     errors: list[str] = field(default_factory=list)
     warnings: list[Reason] = field(default_factory=list)
 
@@ -209,7 +211,8 @@ def check_value(spec: KeySpec, raw: str, chart: Chart) -> FieldCheck:
     """Check one key's account against the chart. Empty means "not mapped" (no error)."""
     value = (raw or "").strip()
     label = _(spec.label)
-    result = FieldCheck(spec.key, label, value, help=_(spec.help) if spec.help else "")
+    result = FieldCheck(spec.key, label, value, help=_(spec.help) if spec.help else "",
+                        example=str(spec.bas_default) if spec.bas_default else "")
     if not value:
         return result
     if not ACCOUNT_NUMBER.fullmatch(value):
@@ -377,7 +380,10 @@ def build_view(
         mapping = stored.get(spec.key)
         if values is not None:
             raw = values.get(spec.key, "")
-            suggested = False
+            # A refused save shows the form again: an account still the one we suggested
+            # keeps its "suggested" tag (the owner has not confirmed it yet).
+            suggested = bool(mapping and not mapping.confirmed
+                             and (raw or "").strip() == str(mapping.account))
         else:
             raw = str(mapping.account) if mapping else ""
             suggested = bool(mapping and not mapping.confirmed)
@@ -451,6 +457,8 @@ class SaveResult:
     saved: bool
     view: MappingView
     message: str = ""
+    #: Saved, but accounts are still missing or invalid: the notice is a warning.
+    incomplete: bool = False
 
 
 def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
@@ -463,10 +471,16 @@ def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
         return SaveResult(False, view)
     stored = stored_mappings(company_id)
     db_session = session()
+    # The keys the page's form showed with an account (``shown``, space-separated): only
+    # those can have been cleared by the owner. A form opened before the import suggested
+    # its accounts shows them empty: saving it never deletes a suggestion. (A post without
+    # ``shown``, not from our page, clears what it leaves empty, as it always did.)
+    shown = set(str(form.get("shown", "")).split()) if "shown" in form else None
     for check in view.fields:
         mapping = stored.get(check.key)
         if not check.value:
-            if mapping is not None:
+            cleared = shown is None or check.key in shown
+            if mapping is not None and cleared:
                 db_session.delete(mapping)
             continue
         if mapping is None:
@@ -489,7 +503,8 @@ def save(company_id: str, form: Mapping[str, str], user_id: str) -> SaveResult:
         message = _("Account mapping saved. The mapping is complete.")
     else:
         message = _("Account mapping saved. %(summary)s", summary=health.summary())
-    return SaveResult(True, fresh, message)
+    return SaveResult(True, fresh, message, incomplete=not fresh.complete)
+
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,9 @@ TEXTS: dict[str, str] = {
     ),
     "CUSTOMER_NUMBER_DELETED": N_(
         "Customer number %(number)s belonged to a customer that was deleted in Fortnox, and "
-        "Fortnox never reuses numbers, so %(name)s could not be created. Ask your administrator "
-        "to change AOURLY_FORTNOX_CUSTOMER_NUMBER_PREFIX, or link %(name)s to a customer in "
-        "Fortnox."
+        "Fortnox never reuses numbers, so %(name)s could not be created. Link %(name)s to a "
+        "customer in Fortnox, or ask your administrator to change the prefix of the customer "
+        "numbers %(product)s gives."
     ),
     "CUSTOMER_GONE": N_(
         "The customer %(name)s (%(number)s) was deleted in Fortnox. It is not created again by "

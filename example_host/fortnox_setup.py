@@ -124,10 +124,16 @@ def _tell_the_owners_it_failed(app: Flask, company_id: str, object_type: str, ob
 
 def _tell_the_owners(app: Flask, company_id: str, reason: str, **_: Any) -> None:
     """What a real host would e-mail; the example host logs the e-mail it would send."""
+    # The reason is the plugin's own sentence (it may name %(product)s): set as a sentence of
+    # its own, never in parentheses, so the e-mail has no ").)." in it.
+    product = str(app.config.get("AOURLY_FORTNOX_PRODUCT_NAME") or "Aourly")
+    sentence = reason.replace("%(product)s", product).strip()
+    if sentence and sentence[-1] not in ".!?":
+        sentence += "."
     for email in _owner_emails(company_id):
         log.warning(
-            "E-mail to %s: Your Fortnox connection has expired (%s). Open Integrations and "
-            "click Reconnect; nothing is lost meanwhile.", email, reason,
+            "E-mail to %s: Your Fortnox connection has expired. %s Open Integrations and "
+            "click Reconnect; nothing is lost meanwhile.", email, sentence,
         )
 
 

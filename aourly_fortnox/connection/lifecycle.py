@@ -60,6 +60,10 @@ def store_connection(
         conn = Connection(company_id=company_id)
         db_session.add(conn)
     first_time_here = conn.database_number != company.database_number
+    # "Connected since" is when this connection began: a reconnect after a disconnect starts
+    # a new one (a reconnect after expiry renews the same one).
+    new_connection = first_time_here or conn.status in (
+        ConnectionStatus.DISCONNECTED, ConnectionStatus.NOT_CONNECTED)
     # The grants these tokens replace (a reconnect's old pair, a switch's old company, a
     # switch left waiting): revoked at Fortnox once the new pair is stored, never left live.
     replaced = _stored_refresh_tokens(conn) - {tokens.refresh_token}
@@ -72,7 +76,7 @@ def store_connection(
     conn.fortnox_company_name = company.name
     conn.organisation_number = company.organisation_number
     conn.connected_by = user_id
-    if first_time_here or conn.connected_at is None:
+    if new_connection or conn.connected_at is None:
         conn.connected_at = now
     if first_time_here or conn.earlier_unrecorded is None:
         # Invoices sent before the plugin was installed (or, after a switch, sent to the old

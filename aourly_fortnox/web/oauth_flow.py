@@ -73,10 +73,17 @@ def redirect_uri() -> str | None:
     return None
 
 
+def not_set_up_message(missing: str) -> str:
+    """Why Connect cannot start on this server, in the owner's words; the setting an
+    administrator must add goes to the log, not to the owner's page."""
+    log.warning("Fortnox cannot be connected: %s missing (docs/deploy.md).", missing)
+    return _("Fortnox cannot be connected yet: your administrator has to set it up for "
+             "%(product)s first.")
+
+
 def no_redirect_uri_message() -> str:
     """Why Connect cannot start on a server without a trustworthy callback URL."""
-    return _("Fortnox is not set up on this server yet: AOURLY_FORTNOX_REDIRECT_URI is "
-             "missing. Ask your administrator.")
+    return not_set_up_message("AOURLY_FORTNOX_REDIRECT_URI is")
 
 
 def _state_hash(token: str) -> str:
@@ -109,8 +116,8 @@ def start(company_id: str, user_id: str) -> StartOutcome:
     settings = state().settings
     if not settings.client_id or not settings.client_secret:
         return StartOutcome(
-            error=_("Fortnox is not set up on this server yet: AOURLY_FORTNOX_CLIENT_ID and "
-                    "AOURLY_FORTNOX_CLIENT_SECRET are missing. Ask your administrator.")
+            error=not_set_up_message(
+                "AOURLY_FORTNOX_CLIENT_ID and AOURLY_FORTNOX_CLIENT_SECRET are")
         )
     callback_url = redirect_uri()
     if callback_url is None:

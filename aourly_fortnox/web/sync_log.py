@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..fortnox import errors as fortnox_errors
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..models import RecordState, SyncRecord, SyncRun
@@ -40,6 +41,23 @@ FIX_PAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def _sdk_sentences() -> frozenset[str]:
+    """Our Fortnox SDK's own English sentences (a failure without Fortnox's own text stores
+    one of them as its message): never shown as what Fortnox said."""
+    found: set[str] = set(fortnox_errors.REASONS.values())
+    found |= set(fortnox_errors.OAUTH_REASONS.values())
+    found |= set(getattr(fortnox_errors, "_STATUS_REASONS", {}).values())
+    classes: list[type] = [fortnox_errors.FortnoxError]
+    while classes:
+        cls = classes.pop()
+        found.add(str(getattr(cls, "default_reason", "")))
+        classes.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+SDK_SENTENCES = _sdk_sentences()
+
+
 @dataclass
 class Item:
     """One row of the log, with what the owner needs to act on it."""
@@ -54,6 +72,14 @@ class Item:
         kind = {"invoice": _("Invoice"), "customer": _("Customer"),
                 "voucher": _("Voucher")}.get(self.record.object_type, self.record.object_type)
         return f"{kind} {self.record.label or self.record.object_id}"
+
+    @property
+    def fortnox_said(self) -> str:
+        """Fortnox's own words (verbatim, usually Swedish). Our SDK's English sentence, stored
+        when Fortnox said nothing, is left out: the reason beside it says it in the owner's
+        language."""
+        message = self.record.fortnox_message or ""
+        return "" if message in SDK_SENTENCES else message
 
 
 @dataclass

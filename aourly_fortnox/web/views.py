@@ -77,6 +77,12 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+@bp.errorhandler(403)
+def forbidden(error: Exception) -> tuple[str, int]:
+    """A refused member sees the host's layout and who can do this, not a bare 403."""
+    return render_template("aourly_fortnox/forbidden.html"), 403
+
+
 @bp.context_processor
 def template_globals() -> dict[str, Any]:
     """What every plugin template may use: the host's layout, CSRF, htmx, our gettext."""

@@ -76,7 +76,7 @@ def test_owner_maps_an_account_and_the_card_follows(
     status = page.get_by_test_id("field-sales_12-status")
     expect(status).to_contain_text("is inactive in")
     page.get_by_role("button", name="Save mapping").click()
-    expect(page.get_by_text("Not saved: 1 field(s) need another account.")).to_be_visible()
+    expect(page.get_by_text("Not saved: 1 field needs another account.")).to_be_visible()
 
     # Clearing a key makes the card's indicator say what is missing.
     page.get_by_label("Sales 12 %").fill("")

@@ -17,7 +17,7 @@ def test_owners_are_told_when_the_connection_expires(
         connection_expired.send(app, company_id="acme", reason="invalid_grant")
     mails = [r.getMessage() for r in caplog.records if r.getMessage().startswith("E-mail to")]
     assert mails == [
-        "E-mail to owner@acme.test: Your Fortnox connection has expired (invalid_grant). "
+        "E-mail to owner@acme.test: Your Fortnox connection has expired. invalid_grant. "
         "Open Integrations and click Reconnect; nothing is lost meanwhile."
     ]
 

@@ -147,7 +147,9 @@ def test_without_a_configured_redirect_uri_production_refuses_to_start(sandbox: 
     assert response.status_code == 303
     assert response.headers["Location"] == "/integrations/"
     page = client.get("/integrations/").get_data(as_text=True)
-    assert "AOURLY_FORTNOX_REDIRECT_URI is missing" in page
+    # The owner reads what to do; the setting's name is for the administrator (logged).
+    assert "Fortnox cannot be connected yet: your administrator has to set it up" in page
+    assert "AOURLY_FORTNOX_REDIRECT_URI" not in page
     with client.session_transaction() as sess:
         assert SESSION_KEY not in sess
 
