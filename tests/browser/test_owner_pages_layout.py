@@ -40,9 +40,26 @@ def test_the_mapping_and_log_pages_are_readable_at_320_px(
     page.get_by_role("button", name="Save mapping").click()
     expect(page.get_by_text("Not saved: 1 field needs another account.")).to_be_visible()
     no_sideways_scroll(page)
+    with owner_host.app.app_context():  # an item that needs the owner, with its reason
+        from aourly_fortnox.models import RecordState, SyncRecord
+        from aourly_fortnox.queries import get_connection
+        from aourly_fortnox.state import state as plugin_state
+
+        conn = get_connection("acme")
+        assert conn is not None and conn.database_number is not None
+        db = plugin_state(owner_host.app).db
+        db.session.add(SyncRecord(
+            company_id="acme", database_number=conn.database_number, object_type="invoice",
+            object_id="7", label="2026-0007 · Bergström Bygg och Fastighetsförvaltning AB",
+            state=RecordState.NEEDS_ATTENTION, error_code="ACCOUNT_UNMAPPED",
+            error_params={"label": "Sales 25 %"}, fortnox_code=2000423,
+            fortnox_message="Kontot 3001 finns inte i kontoplanen för räkenskapsåret"))
+        db.session.commit()
     for state in ("waiting", "needs_attention", "synced"):
         page.goto(f"{owner_host.url}/integrations/fortnox/log?state={state}")
         expect(page.get_by_role("heading", name="Sync log")).to_be_visible()
+        if state == "needs_attention":
+            expect(page.get_by_test_id("fortnox-log-item")).to_contain_text("Bergström")
         no_sideways_scroll(page)
     page.goto(f"{owner_host.url}/integrations/")
     no_sideways_scroll(page)
