@@ -42,9 +42,10 @@ def save(company_id: str) -> BaseResponse | str | tuple[str, int]:
         # Accounts still missing: the owner is warned, not congratulated.
         flash(result.message, "warning" if result.incomplete else "success")
         if is_htmx():
+            status = card.build(company_id)
             return render_template(
-                "aourly_fortnox/_mapping_saved.html", view=result.view,
-                card=card.build(company_id), importing=False,
+                "aourly_fortnox/_mapping_saved.html", view=result.view, card=status,
+                importing=importing(status),
             )
         return redirect_to(url_for(".mapping_page"))
     status = card.build(company_id)
