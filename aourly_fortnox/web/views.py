@@ -17,6 +17,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..connection import lifecycle
+from ..i18n import current_locale
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..queue import QueueUnavailable
@@ -93,6 +94,7 @@ def template_globals() -> dict[str, Any]:
         "fx_": _,
         "fx_ngettext": ngettext,
         "fx_reason": reason_text,
+        "fx_locale": current_locale(),
     }
 
 

@@ -347,3 +347,15 @@ def test_the_log_and_mapping_stay_readable_when_expired_or_disconnected(
     for href in ("/integrations/fortnox/mapping", "/integrations/fortnox/log"):
         assert f'href="{href}"' in card
         assert client.get(href).status_code == 200
+
+
+def test_the_standalone_layout_says_which_language_the_page_is_in(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A screen reader reads a Swedish page with Swedish pronunciation only if it says so."""
+    login(client)
+    swedish = client.get("/integrations/", headers={"Accept-Language": "sv"})
+    assert '<html lang="sv">' in swedish.get_data(as_text=True)
+    assert "<title>Integrationer</title>" in swedish.get_data(as_text=True)
+    english = client.get("/integrations/", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
