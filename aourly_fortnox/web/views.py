@@ -17,9 +17,8 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..connection import lifecycle
-from ..i18n import current_locale
+from ..i18n import current_locale, ngettext
 from ..i18n import gettext as _
-from ..i18n import ngettext
 from ..queue import QueueUnavailable
 from ..reasons import reason_text
 from ..state import state
