@@ -59,13 +59,6 @@ def status(page: Page) -> Locator:
     return card(page).get_by_test_id("fortnox-status")
 
 
-def open_integrations(page: Page, company: str = "Acme Konsult AB") -> None:
-    """The article's first step: the company's name, then Integrations in its menu."""
-    page.locator("summary", has_text=company).click()
-    page.get_by_role("link", name="Integrations").click()
-    expect(card(page)).to_be_visible()
-
-
 def go_to_integrations(page: Page, base: str) -> None:
     page.goto(f"{base}/integrations/")
     expect(card(page)).to_be_visible()

@@ -33,7 +33,6 @@ from .journey import (
     go_to_integrations,
     grant_access,
     new_customer,
-    open_integrations,
     requests_to_fortnox,
     sandbox_invoice,
     send_invoice,
@@ -42,6 +41,7 @@ from .journey import (
     today,
     wait_for,
 )
+from .test_fortnox_journey import open_integrations  # the article's first step
 from .test_tenant_menu import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.postgres]
