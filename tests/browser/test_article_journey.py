@@ -189,6 +189,11 @@ def test_the_article_from_connect_to_disconnect(page: Page, journey_host: Journe
     expect(item).to_have_count(1)
     expect(item).to_contain_text(f"Invoice {failing}")
     expect(item).to_contain_text("Sales 25 % is mapped to account 3005, which is inactive")
+    # Readable at 1000 px: no word broken over lines (the row's Retry on one line, as the
+    # Retry all button above the table is).
+    one_line = page.get_by_role("button", name="Retry all").bounding_box()
+    retry = item.get_by_role("button", name="Retry").bounding_box()
+    assert one_line and retry and retry["height"] <= one_line["height"], (retry, one_line)
     shots.page(page, "sync-log")
     assert sandbox_invoice(sandbox, failing) is None
 
