@@ -163,11 +163,30 @@ class JourneyHost:
     worker_log: Path
     engine: Any  # an SQLAlchemy engine on the host's database, to wait for the worker
     worker: subprocess.Popen[bytes] | None = None
+    redis_url: str = ""
+    queue: str = ""
 
     @contextmanager
     def worker_paused(self) -> Iterator[None]:
-        """The worker busy elsewhere (stopped): jobs queued meanwhile wait, in their order."""
+        """The worker busy elsewhere (stopped): jobs queued meanwhile wait, in their order.
+
+        It is stopped between jobs (RQ says it is idle), so no work-horse is stopped holding
+        rows the web app needs."""
+        import time
+
+        from redis import Redis
+        from rq import Queue, Worker
+
         assert self.worker is not None
+        redis = Redis.from_url(self.redis_url)
+        try:
+            deadline = time.monotonic() + 30
+            while any(w.get_state() != "idle" for w in Worker.all(
+                    connection=redis, queue=Queue(self.queue, connection=redis))):
+                assert time.monotonic() < deadline, "the worker never went idle"
+                time.sleep(0.05)
+        finally:
+            redis.close()
         os.killpg(self.worker.pid, signal.SIGSTOP)
         try:
             yield
@@ -273,7 +292,8 @@ def serve_journey_host(tmp: Path) -> Iterator[JourneyHost]:
         stack.callback(engine.dispose)
         worker = _start_worker(config, tmp / "instance", tmp / "worker.log")
         stack.callback(_stop_worker, worker)
-        host = JourneyHost("", sandbox, database_url, tmp / "worker.log", engine, worker)
+        host = JourneyHost("", sandbox, database_url, tmp / "worker.log", engine, worker,
+                           REDIS_URL, queue)
         # The worker is up once its heartbeat is written (else the card warns, rightly).
         deadline = time.monotonic() + 30
         while True:
