@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 SANDBOX_PORT ?= 8765
 
-.PHONY: demo test test-faults lint architecture typecheck pytest bench mutate services clean
+.PHONY: demo test test-faults lint architecture typecheck pytest screenshots bench mutate services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(PY) -m pytest -W error -m "not faults"
+
+## The README's screenshots (docs/screenshots/*.png): runs the browser journey
+## (tests/browser/test_article_journey.py, part of `make test`) with AOURLY_SCREENSHOTS set,
+## so the pictures are what the journey saw: the card in each state, the mapping page, the
+## sync log with a failure, the preview and a Swedish page. Needs what `make test` needs.
+screenshots: $(STAMP) services
+	AOURLY_SCREENSHOTS=docs/screenshots $(PY) -m pytest -W error -q \
+		"tests/browser/test_article_journey.py::test_the_article_from_connect_to_disconnect"
 
 ## The sync engine's slow fault and load tests (marker `faults`; real workers): SIGKILLs, token
 ## races, 5xx/429 bursts, Redis lost, PostgreSQL cut, Fortnox down, fairness. Each prints its

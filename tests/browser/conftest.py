@@ -9,9 +9,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +134,192 @@ def fresh_live_server(tmp_path: Path) -> Iterator[str]:
     """A host of this test's own: a new database and a new sandbox (nobody connected yet)."""
     with serve_example_host(tmp_path) as url:
         yield url
+
+
+# -- The journey's host: PostgreSQL, Redis and a real `flask fortnox worker` process ----------
+
+#: Settings of the journey's host (and its worker process), time-scaled as the engine tests
+#: are (tests/engine/async_support.py): the tick and the heartbeat every second, the card
+#: polling every second, and the sandbox's limit scaled up 10x with our limiter under it.
+JOURNEY_SETTINGS: dict[str, Any] = {
+    "AOURLY_FORTNOX_TICK_INTERVAL": 1,
+    "AOURLY_FORTNOX_HEARTBEAT_INTERVAL": 1,
+    "AOURLY_FORTNOX_POLL_INTERVAL": 1,
+    "AOURLY_FORTNOX_RATE_LIMIT": "240/5",
+    "AOURLY_FORTNOX_BACKOFF_BASE": 0.2,
+    "AOURLY_FORTNOX_BACKOFF_CAP": 1.0,
+}
+
+
+@dataclass
+class JourneyHost:
+    """A live example host as it is deployed: the web app under a real server, its worker a
+    process of its own (`flask --app example_host fortnox worker`), both on one PostgreSQL
+    database and one Redis, talking to the sandbox over loopback."""
+
+    url: str
+    sandbox: Any  # aourly_fortnox.sandbox.testing.RunningSandbox
+    database_url: str
+    worker_log: Path
+    engine: Any  # an SQLAlchemy engine on the host's database, to wait for the worker
+    worker: subprocess.Popen[bytes] | None = None
+    redis_url: str = ""
+    queue: str = ""
+
+    @contextmanager
+    def worker_paused(self) -> Iterator[None]:
+        """The worker busy elsewhere (stopped): jobs queued meanwhile wait, in their order.
+
+        It is stopped between jobs (RQ says it is idle), so no work-horse is stopped holding
+        rows the web app needs."""
+        import time
+
+        from redis import Redis
+        from rq import Queue, Worker
+
+        assert self.worker is not None
+        redis = Redis.from_url(self.redis_url)
+        try:
+            deadline = time.monotonic() + 30
+            while any(w.get_state() != "idle" for w in Worker.all(
+                    connection=redis, queue=Queue(self.queue, connection=redis))):
+                assert time.monotonic() < deadline, "the worker never went idle"
+                time.sleep(0.05)
+        finally:
+            redis.close()
+        os.killpg(self.worker.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(self.worker.pid, signal.SIGCONT)
+
+    def worker_tail(self, lines: int = 40) -> str:
+        text = self.worker_log.read_text(errors="replace") if self.worker_log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def _fresh_postgres_database() -> Iterator[str]:
+    """An empty PostgreSQL database of its own (``AOURLY_TEST_POSTGRES_URL``'s server),
+    dropped afterwards."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from ..services import POSTGRES_URL
+
+    name = f"aourly_journey_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _start_worker(config: dict[str, Any], instance: Path, log: Path) -> subprocess.Popen[bytes]:
+    """The shipped worker CLI in a process (and session) of its own, configured through the
+    environment as an operator would start it."""
+    env = {name: value for name, value in os.environ.items()
+           if name not in HOST_ENV and not name.startswith("AOURLY_FORTNOX_")}
+    for name, value in config.items():
+        if name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY") or name.startswith(
+                "AOURLY_FORTNOX_"):
+            env[name] = str(value)
+    env["EXAMPLE_HOST_INSTANCE"] = str(instance)
+    env["PYTHONPATH"] = str(HERE.parents[1])
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "example_host", "fortnox", "worker"],
+            cwd=HERE.parents[1], env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # RQ's warm shutdown
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the worker and any work-horse it forked
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def serve_journey_host(tmp: Path) -> Iterator[JourneyHost]:
+    """The example host on a fresh PostgreSQL database and the test Redis, its own sandbox,
+    and one real RQ worker process: nothing of the plugin is replaced or run inline."""
+    import time
+    import uuid
+
+    import sqlalchemy as sa
+
+    from aourly_fortnox.sandbox.testing import running_sandbox
+    from example_host import create_app
+
+    from ..example_host.conftest import close_app
+    from ..services import REDIS_URL
+
+    queue = f"aourly_fortnox_journey_{uuid.uuid4().hex[:8]}"  # no other test's leftover jobs
+    with ExitStack() as stack, pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name in HOST_ENV or name.startswith("AOURLY_FORTNOX_"):
+                env.delenv(name)
+        database_url = stack.enter_context(_fresh_postgres_database())
+        sandbox = stack.enter_context(running_sandbox(rate_limit="250/5"))
+        config: dict[str, Any] = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": "journey-secret",
+            "AOURLY_FORTNOX_TOKEN_KEYS": Fernet.generate_key().decode(),
+            "AOURLY_FORTNOX_API_URL": sandbox.url,
+            "AOURLY_FORTNOX_AUTH_URL": sandbox.auth_url,
+            "AOURLY_FORTNOX_CLIENT_ID": sandbox.client_id,
+            "AOURLY_FORTNOX_CLIENT_SECRET": sandbox.client_secret,
+            "AOURLY_FORTNOX_QUEUE_NAME": queue,
+            "AOURLY_FORTNOX_BACKFILL_QUEUE_NAME": f"{queue}_backfill",
+            **JOURNEY_SETTINGS,
+        }
+        app = create_app({**config, "INSTANCE_PATH": str(tmp / "instance"),
+                          "TRUSTED_HOSTS": ["127.0.0.1"]})
+        app.jinja_env.undefined = StrictUndefined
+        stack.callback(close_app, app)
+        engine = sa.create_engine(database_url)
+        stack.callback(engine.dispose)
+        worker = _start_worker(config, tmp / "instance", tmp / "worker.log")
+        stack.callback(_stop_worker, worker)
+        host = JourneyHost("", sandbox, database_url, tmp / "worker.log", engine, worker,
+                           REDIS_URL, queue)
+        # The worker is up once its heartbeat is written (else the card warns, rightly).
+        deadline = time.monotonic() + 30
+        while True:
+            with engine.connect() as conn:
+                beats = conn.execute(
+                    sa.text("SELECT count(*) FROM fortnox_worker_heartbeat")).scalar()
+            if beats:
+                break
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the Fortnox worker did not start:\n" + host.worker_tail())
+            time.sleep(0.1)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="journey-server",
+                                  daemon=True)
+        thread.start()
+        try:
+            host.url = f"http://127.0.0.1:{server.server_port}"
+            yield host
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=10)
+
+
+@pytest.fixture
+def journey_host(tmp_path: Path) -> Iterator[JourneyHost]:
+    """A deployed-like host of this test's own (see :func:`serve_journey_host`)."""
+    with serve_journey_host(tmp_path) as host:
+        yield host

@@ -41,15 +41,36 @@ def test_owner_opens_integrations_from_the_tenant_menu(page: Page, live_server: 
     page.screenshot(path=SCREENSHOT, full_page=True)
 
 
+#: Every page of the plugin an owner opens (GET): none of them for anyone else.
+PLUGIN_PAGES = ("/integrations/", "/integrations/fortnox/status", "/integrations/fortnox/mapping",
+                "/integrations/fortnox/log", "/integrations/fortnox/preview",
+                "/integrations/fortnox/vouchers", "/integrations/fortnox/disconnect",
+                "/integrations/fortnox/switch-company", "/integrations/fortnox/health")
+
+
 @pytest.mark.browser
-def test_coordinator_has_no_integrations_link_and_gets_403(page: Page, live_server: str) -> None:
-    log_in(page, live_server, "coordinator@acme.test")
-    page.locator("summary", has_text="Acme Konsult AB").click()
+@pytest.mark.parametrize(("email", "company"), [
+    ("coordinator@acme.test", "Acme Konsult AB"),
+    ("performer@acme.test", "Acme Konsult AB"),
+    # Owner of Acme, but only coordinator of Globex: what counts is the company he is in.
+    ("owner@acme.test", "Globex Event AB"),
+], ids=["coordinator", "performer", "owner-switched-to-a-company-he-coordinates"])
+def test_no_integrations_link_and_403_for_anyone_but_the_owner(
+    page: Page, live_server: str, email: str, company: str
+) -> None:
+    log_in(page, live_server, email)
+    menu = page.locator("summary.tenant-menu, details.tenant-menu > summary")
+    if company not in menu.inner_text():
+        menu.click()
+        page.get_by_role("button", name=company).click()
+        expect(menu).to_contain_text(company)
+    menu.click()
     expect(page.locator(".tenant-panel")).to_be_visible()
     expect(page.get_by_role("link", name="Integrations")).to_have_count(0)
 
-    response = page.goto(f"{live_server}/integrations/")
-    assert response is not None and response.status == 403
+    for path in PLUGIN_PAGES:
+        response = page.goto(f"{live_server}{path}")
+        assert response is not None and response.status == 403, path
     expect(page.get_by_role("heading", name="Access denied")).to_be_visible()
 
 
