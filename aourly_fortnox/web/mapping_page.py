@@ -28,7 +28,9 @@ def show(company_id: str) -> str:
     status = card.build(company_id)
     view = mapping.build_view(company_id)
     if is_htmx():
-        return render_template("aourly_fortnox/_mapping_form.html", view=view,
+        # The form polled while the chart is imported: the line above it (the compact card)
+        # comes along out-of-band, so it never counts as missing what the form shows filled.
+        return render_template("aourly_fortnox/_mapping_refreshed.html", view=view, card=status,
                                importing=importing(status))
     return render_template("aourly_fortnox/mapping.html", view=view, card=status,
                            importing=importing(status))
