@@ -19,6 +19,8 @@ from playwright.sync_api import Locator, Page, expect
 from example_host.parsing import luhn_check_digit
 from example_host.parsing import today as stockholm_today
 
+from .axe_scan import describe, violations
+
 #: The sandbox's first company, the one the consent page preselects.
 DB = 1001
 #: How long the worker may take for anything the owner waits for (generous for 2 busy cores).
@@ -26,29 +28,46 @@ SLOW = 30_000
 
 
 class Shots:
-    """Screenshots for the README, taken only when ``AOURLY_SCREENSHOTS`` names a folder
+    """Each state the journey stops at: an axe-core scan always (the card states the
+    accessibility test cannot reach: syncing with progress, needs attention, disconnected with
+    held items), and screenshots for the README when ``AOURLY_SCREENSHOTS`` names a folder
     (``make screenshots`` sets it to docs/screenshots). Cards are cropped to the card."""
 
     def __init__(self, folder: str | None) -> None:
         self.folder = Path(folder) if folder else None
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
+        self.found: dict[str, str] = {}
+        self.scanned: list[str] = []
 
     @classmethod
     def from_env(cls) -> Shots:
         return cls(os.environ.get("AOURLY_SCREENSHOTS"))
 
+    def _scan(self, page: Page, name: str) -> None:
+        self.scanned.append(name)
+        found = violations(page)
+        if found:
+            self.found[name] = describe(found)
+
     def card(self, page: Page, name: str) -> None:
+        self._scan(page, f"card {name}")
         if self.folder is not None:
             page.mouse.move(0, 0)  # no hover colour on whatever the last click left
             page.locator("#fortnox-card").screenshot(path=self.folder / f"card-{name}.png",
                                                      animations="disabled")
 
     def page(self, page: Page, name: str) -> None:
+        self._scan(page, f"page {name}")
         if self.folder is not None:
             page.mouse.move(0, 0)
             page.screenshot(path=self.folder / f"page-{name}.png", full_page=True,
                             animations="disabled")
+
+    def assert_accessible(self) -> None:
+        """0 serious or critical axe violations (and no empty table header) in every state
+        the journey stopped at."""
+        assert not self.found, "\n\n".join(f"{n}:\n{t}" for n, t in self.found.items())
 
 
 def card(page: Page) -> Locator:

@@ -248,6 +248,9 @@ def test_the_article_from_connect_to_disconnect(page: Page, journey_host: Journe
     card(page).get_by_role("link", name="Synklogg").click()
     expect(page.get_by_role("heading", name="Synklogg")).to_be_visible()
     shots.page(page, "swedish")
+    # axe-core at every state above, the card's seven included: nothing serious or critical.
+    assert len(shots.scanned) == 11
+    shots.assert_accessible()
 
 
 def _ticked_since(host: JourneyHost, moment: datetime, ticks: int) -> bool:
