@@ -61,8 +61,9 @@ def test_the_mapping_and_log_pages_are_readable_at_320_px(
         if state == "needs_attention":
             expect(page.get_by_test_id("fortnox-log-item")).to_contain_text("Bergström")
         no_sideways_scroll(page)
-    page.goto(f"{owner_host.url}/integrations/")
-    no_sideways_scroll(page)
+    for rest in ("", "fortnox/vouchers", "fortnox/preview", "fortnox/disconnect"):
+        page.goto(f"{owner_host.url}/integrations/{rest}")
+        no_sideways_scroll(page)
 
 
 @pytest.mark.browser
