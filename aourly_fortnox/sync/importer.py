@@ -203,9 +203,22 @@ def send_due_items(
                 {"next_at": next_at.isoformat() if next_at else _next_scheduled(run),
                  "failed": outcomes["failed"]})
         return
-    conn.last_sync_at = utcnow()
-    _finish(run, "finished", "SYNC_DONE",
-            {"sent": run.done - outcomes["attention"], "attention": outcomes["attention"]})
+    sent = run.done - outcomes["attention"]
+    waiting = db_session.execute(
+        select(func.count(SyncRecord.id)).where(
+            SyncRecord.company_id == company_id, SyncRecord.database_number == db_number,
+            SyncRecord.state == RecordState.PENDING)
+    ).scalar_one()
+    if waiting:
+        # The company's request budget ran out (our limiter's window, or Fortnox's 429) or
+        # another push job has the company: no request failed, but items are still on their
+        # way. The run says so, and "Last successful sync" waits until nothing does.
+        _finish(run, "finished", "SYNC_WAITING",
+                {"sent": sent, "attention": outcomes["attention"], "waiting": waiting})
+    else:
+        conn.last_sync_at = utcnow()
+        _finish(run, "finished", "SYNC_DONE",
+                {"sent": sent, "attention": outcomes["attention"]})
     if state().settings.queue_is_async and leases.is_due(company_id, db_number):
         dispatch.nudge(company_id)  # the limiter paused us: the push job carries on
 
