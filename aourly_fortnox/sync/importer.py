@@ -12,7 +12,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from .. import signals
 from ..connection.clients import client_for, read_company
@@ -207,7 +207,9 @@ def send_due_items(
     waiting = db_session.execute(
         select(func.count(SyncRecord.id)).where(
             SyncRecord.company_id == company_id, SyncRecord.database_number == db_number,
-            SyncRecord.state == RecordState.PENDING)
+            SyncRecord.state == RecordState.PENDING,
+            # Due now: not an invoice waiting for its customer (the owner's, or later).
+            or_(SyncRecord.next_attempt_at.is_(None), SyncRecord.next_attempt_at <= utcnow()))
     ).scalar_one()
     if waiting:
         # The company's request budget ran out (our limiter's window, or Fortnox's 429) or

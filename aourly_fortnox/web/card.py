@@ -238,8 +238,10 @@ def build(company_id: str) -> Card:
         if connected and run is None else None
     unfinished = None
     if last is not None and last.message == "SYNC_WAITING" and counts.get("pending", 0):
-        unfinished = Reason("SYNC_WAITING", {**(last.message_params or {}),
-                                             "waiting": counts.get("pending", 0)})
+        # Those the sync left, fewer as the push job sends them.
+        params = dict(last.message_params or {})
+        left = min(int(params.get("waiting", 0)), counts.get("pending", 0))
+        unfinished = Reason("SYNC_WAITING", {**params, "waiting": left}) if left else None
     return Card(
         company_id=company_id,
         status=status,
