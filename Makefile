@@ -68,6 +68,8 @@ bench: $(STAMP) services
 	$(PY) -m bench.push
 	$(PY) -m bench.pull
 	$(PY) -m bench.pages
+	$(PY) -m bench.backfill
+	$(PY) -m bench.fairness
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache mutants
