@@ -172,18 +172,21 @@ STATE_VALUES = [s.value for s in RecordState]
 @given(steps=st.lists(
     st.tuples(st.sampled_from(["acme", "globex"]), st.sampled_from(["invoice", "customer"]),
               st.integers(0, 5), st.sampled_from([*STATE_VALUES, "delete"]),
-              st.sampled_from(["commit", "rollback", "more"])),
+              st.sampled_from(["commit", "rollback", "more", "savepoint",
+                               "savepoint_rolled_back"])),
     min_size=1, max_size=25))
 def test_any_sequence_of_inserts_changes_and_deletes_keeps_the_summary_exact(
     summary_app: Flask, steps: list[tuple[str, str, int, str, str]]
 ) -> None:
-    """Transactions of one or several changes (``more`` goes on in the same transaction),
-    committed or rolled back: after every commit the summary equals the rows."""
+    """Transactions of one or several changes (``more`` goes on in the same transaction; a
+    ``savepoint`` change is released, a ``savepoint_rolled_back`` one undone), committed or
+    rolled back: after every commit the summary equals the rows."""
     with summary_app.app_context():
         session = state(summary_app).db.session
         session.execute(sa.delete(SyncRecord))
         session.commit()
         for company, kind, number, target, end in steps:
+            nested = session.begin_nested() if end.startswith("savepoint") else None
             row = session.query(SyncRecord).filter_by(
                 company_id=company, object_type=kind, object_id=str(number)).one_or_none()
             if target == "delete":
@@ -195,6 +198,11 @@ def test_any_sequence_of_inserts_changes_and_deletes_keeps_the_summary_exact(
             else:
                 row.state = target
             session.flush()
+            if nested is not None:
+                if end == "savepoint_rolled_back":
+                    nested.rollback()
+                else:
+                    nested.commit()
             if end == "commit":
                 session.commit()
                 for each in ("acme", "globex"):
