@@ -64,18 +64,24 @@ services:
 ## Benchmarks at Fortnox's real limit, not part of `make test`: the limiter, then the push
 ## throughput (1,000 + 1,000 invoices for 200 customers, 4 workers, beside a naive pusher),
 ## the pull's requests (1,200 accounts x 2 years; a voucher pull with nothing new) and the
-## pages at 10 to 100,000 sync records (SQL statements, p50/p95 under gunicorn, 20 clients).
+## pages at 10 to 100,000 sync records (SQL statements, p50/p95 under gunicorn, 20 clients),
+## a backfill of 1,000 and 10,000 invoices in one transaction on SQLite and PostgreSQL beside
+## the pre-issue-19 code, and fairness (A backfills 5,000 invoices, B's invoice's seconds).
 ## Each merges its figures into bench/results/latest.json. Measured on 2 shared cores: 18 min
 ## for bench.push, about 1.5 min for the two limiter benches, 3 s for bench.pull, 2 min for
-## bench.pages (SQLite file; --postgres for PostgreSQL), so about 22 minutes in all.
+## bench.pages (SQLite file; --postgres for PostgreSQL), 7 min for bench.backfill, about 1 min
+## for bench.fairness, so about 30 minutes in all.
 ## AOURLY_BENCH_INVOICES / _CUSTOMERS / _SCALE make the push bench smaller or faster;
-## AOURLY_BENCH_PAGES_SIZES / _REQUESTS the pages bench.
+## AOURLY_BENCH_PAGES_SIZES / _REQUESTS the pages bench; AOURLY_BENCH_BACKFILL_SIZES and
+## AOURLY_BENCH_FAIRNESS_BACKFILL the last two.
 bench: $(STAMP) services
 	$(PY) -m bench.limiter --seconds 30
 	$(PY) -m bench.fakeredis_limiter --rounds 10 --redis-url $${AOURLY_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
 	$(PY) -m bench.push
 	$(PY) -m bench.pull
 	$(PY) -m bench.pages
+	$(PY) -m bench.backfill
+	$(PY) -m bench.fairness
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache mutants

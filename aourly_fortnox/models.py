@@ -295,9 +295,10 @@ SUMMARY_STATES = ("pending", "held", "earlier", "synced", "failed", "needs_atten
 class RecordSummary(Base):
     """How many outbox rows a company has in each state, per object type.
 
-    Kept by database triggers on ``fortnox_sync_record`` (migration 0006), so it changes in
-    the same transaction as every row it counts, whichever code path wrote the row: the card,
-    polled every few seconds, reads these few rows instead of counting the outbox.
+    Kept by database triggers on ``fortnox_sync_record`` (migrations 0006 and 0008), so it
+    changes in the same transaction as every row it counts, whichever code path wrote the
+    row: the card, polled every few seconds, reads these few rows instead of counting the
+    outbox.
     """
 
     __tablename__ = "fortnox_record_summary"
@@ -310,6 +311,24 @@ class RecordSummary(Base):
     synced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     needs_attention: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RecordSummaryDelta(Base):
+    """Changes to the summary not folded in yet (PostgreSQL, migration 0008).
+
+    The row trigger notes -1/+1 per changed sync record here, and a deferred trigger folds
+    the notes into ``fortnox_record_summary`` once per transaction, just before its commit;
+    so the table is empty outside a transaction in progress, and always empty on SQLite
+    (whose triggers update the summary in place). Nothing reads it but the fold.
+    """
+
+    __tablename__ = "fortnox_record_summary_delta"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class SyncRun(Base):

@@ -166,6 +166,13 @@ PLURAL_TEXTS: dict[str, tuple[tuple[str, str], str]] = {
         N_plural("Sent %(num)s item to Fortnox.", "Sent %(num)s items to Fortnox."),
         "sent",
     ),
+    "SYNC_WAITING": (
+        N_plural("Sent %(sent)s so far; %(num)s item is still waiting and goes to Fortnox by "
+                 "itself.",
+                 "Sent %(sent)s so far; %(num)s items are still waiting and go to Fortnox by "
+                 "themselves."),
+        "waiting",
+    ),
 }
 
 

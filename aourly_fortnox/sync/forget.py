@@ -13,10 +13,12 @@ from .. import models
 from ..connection.lifecycle import disconnect
 from ..queries import session
 
-#: Every table with rows per company (children before the connection).
+#: Every table with rows per company (children before the connection). The summary's notes
+#: right after the sync records: deleting the records notes their removal (PostgreSQL,
+#: migration 0008), which would fold into the summary at the commit below zero.
 COMPANY_TABLES: tuple[type[models.Base], ...] = (
-    models.SyncRecord, models.SyncRun, models.PulledVoucher, models.VoucherCursor,
-    models.AccountMapping,
+    models.SyncRecord, models.RecordSummaryDelta, models.SyncRun, models.PulledVoucher,
+    models.VoucherCursor, models.AccountMapping,
     models.Account, models.FinancialYear, models.PredefinedAccount, models.VoucherSeries,
     models.OAuthState, models.RecordSummary, models.Connection,
 )

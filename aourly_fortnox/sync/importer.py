@@ -12,7 +12,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from .. import signals
 from ..connection.clients import client_for, read_company
@@ -203,9 +203,24 @@ def send_due_items(
                 {"next_at": next_at.isoformat() if next_at else _next_scheduled(run),
                  "failed": outcomes["failed"]})
         return
-    conn.last_sync_at = utcnow()
-    _finish(run, "finished", "SYNC_DONE",
-            {"sent": run.done - outcomes["attention"], "attention": outcomes["attention"]})
+    sent = run.done - outcomes["attention"]
+    waiting = db_session.execute(
+        select(func.count(SyncRecord.id)).where(
+            SyncRecord.company_id == company_id, SyncRecord.database_number == db_number,
+            SyncRecord.state == RecordState.PENDING,
+            # Due now: not an invoice waiting for its customer (the owner's, or later).
+            or_(SyncRecord.next_attempt_at.is_(None), SyncRecord.next_attempt_at <= utcnow()))
+    ).scalar_one()
+    if waiting:
+        # The company's request budget ran out (our limiter's window, or Fortnox's 429) or
+        # another push job has the company: no request failed, but items are still on their
+        # way. The run says so, and "Last successful sync" waits until nothing does.
+        _finish(run, "finished", "SYNC_WAITING",
+                {"sent": sent, "attention": outcomes["attention"], "waiting": waiting})
+    else:
+        conn.last_sync_at = utcnow()
+        _finish(run, "finished", "SYNC_DONE",
+                {"sent": sent, "attention": outcomes["attention"]})
     if state().settings.queue_is_async and leases.is_due(company_id, db_number):
         dispatch.nudge(company_id)  # the limiter paused us: the push job carries on
 

@@ -6,12 +6,16 @@ row each and use what is here, so none imports the job that calls it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from ..fortnox.client import FortnoxClient
+from ..fortnox.errors import RateLimited
 from ..host import HostAdapter
 from ..mapping import AccountResolver
 from ..models import Connection, ConnectionStatus, RecordState, VoucherSeries, utcnow
@@ -101,3 +105,17 @@ def synced(claim: Claim, **values: Any) -> bool:
         error_reason=None, fortnox_code=None, fortnox_message=None, candidates=None,
         next_attempt_at=None, synced_at=utcnow(), **values,
     )
+
+
+@contextmanager
+def posting(claim: Claim, started_before: datetime | None) -> Iterator[None]:
+    """Around a create (POST) whose row was marked ``post_started_at`` just before it: when
+    our own limiter refuses the request (``RateLimited`` without an HTTP status: nothing was
+    sent), the mark goes back to what it was, so the row's next attempt does not search
+    Fortnox for a POST that never left (one request more per refusal: bench/push.py)."""
+    try:
+        yield
+    except RateLimited as limited:
+        if limited.status is None:
+            leases.write(claim, keep_lease=True, post_started_at=started_before)
+        raise

@@ -22,7 +22,7 @@ from . import leases, payloads
 from .identity import normalise_org_number, search_fragment
 from .leases import Claim
 from .outbox import release_waiting
-from .push_context import NeedsOwner, PushContext, synced
+from .push_context import NeedsOwner, PushContext, posting, synced
 from .references import customer_number, reference
 
 NUMBER_TAKEN = 2000637
@@ -73,10 +73,12 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
                 name=customer.name, count=len(matches),
             )
     ctx.before_write(claim)
+    started_before = record.post_started_at
     if not leases.write(claim, keep_lease=True, post_started_at=utcnow()):
         return
     try:
-        ctx.client.create_customer(body["Customer"])
+        with posting(claim, started_before):
+            ctx.client.create_customer(body["Customer"])
     except ValidationFailed as refused:
         if refused.code != NUMBER_TAKEN:
             raise

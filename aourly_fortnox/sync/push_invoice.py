@@ -28,7 +28,7 @@ from ..state import state
 from . import leases, payloads
 from .leases import Claim
 from .outbox import record_push
-from .push_context import NeedsOwner, PushContext, synced
+from .push_context import NeedsOwner, PushContext, posting, synced
 from .references import reference
 
 #: Fortnox's code for an unknown customer (recorded; docs/fortnox.md, "Errors").
@@ -66,10 +66,12 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
             _settle(ctx, claim, payload, digest, ctx.client.get_invoice(found))
             return
     ctx.before_write(claim)
+    started_before = record.post_started_at
     if not leases.write(claim, keep_lease=True, post_started_at=utcnow()):
         return
     try:
-        answer = ctx.client.create_invoice(payload.body["Invoice"])
+        with posting(claim, started_before):
+            answer = ctx.client.create_invoice(payload.body["Invoice"])
     except (NotFound, ValidationFailed) as refused:
         if refused.code != CUSTOMER_NOT_FOUND:
             raise

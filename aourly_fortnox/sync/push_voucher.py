@@ -26,7 +26,7 @@ from ..queries import session
 from . import leases, payloads
 from .leases import Claim
 from .pull_vouchers import remote_id_of, store_voucher
-from .push_context import NeedsOwner, PushContext, synced
+from .push_context import NeedsOwner, PushContext, posting, synced
 from .references import reference, voucher_marker
 
 
@@ -57,9 +57,11 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
                    remote_kind="created", payload_hash=digest)
             return
     ctx.before_write(claim)
+    started_before = record.post_started_at
     if not leases.write(claim, keep_lease=True, post_started_at=utcnow()):
         return
-    answer = ctx.client.create_voucher(payload.body["Voucher"], year.fortnox_id)
+    with posting(claim, started_before):
+        answer = ctx.client.create_voucher(payload.body["Voucher"], year.fortnox_id)
     number = to_int(answer.get("VoucherNumber"))
     if number is None:  # pragma: no cover - Fortnox always numbers a created voucher
         raise NeedsOwner("FORTNOX_REFUSED")

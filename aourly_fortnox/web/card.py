@@ -53,6 +53,9 @@ class Card:
     counts: dict[str, int]
     by_type: dict[str, dict[str, int]]
     failure: Failure | None
+    #: The last sync ended with items still on their way (``SYNC_WAITING``), and some still
+    #: are: the card says so rather than only "Last successful sync".
+    unfinished: Reason | None
     due: bool
     mapping: mapping.MappingHealth
     worker_stale: bool
@@ -155,16 +158,19 @@ def _when(value: object) -> datetime | None:
         return None
 
 
-def last_failure(company_id: str, run: SyncRun | None) -> Failure | None:
+def last_failure(company_id: str, run: SyncRun | None,
+                 last: SyncRun | None = None) -> Failure | None:
     """How the latest run ended, when it failed: a run waiting for its next try, or the
-    latest finished run of any kind (one query; none when a run is going now)."""
+    latest finished run of any kind (``last``, read once by ``build``; none when a run is
+    going now)."""
     if run is not None and _waiting_to_retry(run):
         params = dict(run.message_params or {})
         return Failure(_when(params.get("failed_at")), "FORTNOX_TEMPORARY", params,
                        _when(params.get("next_at")))
     if run is not None:
         return None
-    last = last_finished_run(company_id, ("import", "sync", "retry"))
+    if last is None:
+        last = last_finished_run(company_id, ("import", "sync", "retry"))
     if last is None or last.state != "failed":
         return None
     params = dict(last.message_params or {})
@@ -228,6 +234,14 @@ def build(company_id: str) -> Card:
     counts = totals(by_type)
     connected = status == ConnectionStatus.CONNECTED
     waiting_now = counts.get("pending", 0) + counts.get("failed", 0)
+    last = last_finished_run(company_id, ("import", "sync", "retry")) \
+        if connected and run is None else None
+    unfinished = None
+    if last is not None and last.message == "SYNC_WAITING" and counts.get("pending", 0):
+        # Those the sync left, fewer as the push job sends them.
+        params = dict(last.message_params or {})
+        left = min(int(params.get("waiting", 0)), counts.get("pending", 0))
+        unfinished = Reason("SYNC_WAITING", {**params, "waiting": left}) if left else None
     return Card(
         company_id=company_id,
         status=status,
@@ -235,7 +249,8 @@ def build(company_id: str) -> Card:
         run=run,
         counts=counts,
         by_type=by_type,
-        failure=last_failure(company_id, run) if connected else None,
+        failure=last_failure(company_id, run, last) if connected else None,
+        unfinished=unfinished,
         due=bool(connected and (run is None or _waiting_to_retry(run)) and waiting_now
                  and anything_due(company_id, conn)),
         mapping=mapping_health(company_id, conn),

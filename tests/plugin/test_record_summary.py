@@ -3,6 +3,7 @@ state change, whichever code path wrote it; the migration builds it for existing
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from aourly_fortnox.models import Connection, ConnectionStatus, RecordState, Syn
 from aourly_fortnox.queries import counted_records, record_counts, record_summary
 from aourly_fortnox.state import state
 from aourly_fortnox.sync import leases, outbox
+from aourly_fortnox.sync.forget import forget_company
 
 from .charts import DB_NUMBER, install_chart
+from .conftest import PG_ADMIN_URL
 from .host import create_host
 
 
@@ -168,16 +171,22 @@ STATE_VALUES = [s.value for s in RecordState]
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(
     st.tuples(st.sampled_from(["acme", "globex"]), st.sampled_from(["invoice", "customer"]),
-              st.integers(0, 5), st.sampled_from([*STATE_VALUES, "delete"]), st.booleans()),
+              st.integers(0, 5), st.sampled_from([*STATE_VALUES, "delete"]),
+              st.sampled_from(["commit", "rollback", "more", "savepoint",
+                               "savepoint_rolled_back"])),
     min_size=1, max_size=25))
 def test_any_sequence_of_inserts_changes_and_deletes_keeps_the_summary_exact(
-    sqlite_app: Flask, steps: list[tuple[str, str, int, str, bool]]
+    summary_app: Flask, steps: list[tuple[str, str, int, str, str]]
 ) -> None:
-    with sqlite_app.app_context():
-        session = state(sqlite_app).db.session
+    """Transactions of one or several changes (``more`` goes on in the same transaction; a
+    ``savepoint`` change is released, a ``savepoint_rolled_back`` one undone), committed or
+    rolled back: after every commit the summary equals the rows."""
+    with summary_app.app_context():
+        session = state(summary_app).db.session
         session.execute(sa.delete(SyncRecord))
         session.commit()
-        for company, kind, number, target, commit in steps:
+        for company, kind, number, target, end in steps:
+            nested = session.begin_nested() if end.startswith("savepoint") else None
             row = session.query(SyncRecord).filter_by(
                 company_id=company, object_type=kind, object_id=str(number)).one_or_none()
             if target == "delete":
@@ -189,22 +198,58 @@ def test_any_sequence_of_inserts_changes_and_deletes_keeps_the_summary_exact(
             else:
                 row.state = target
             session.flush()
-            if commit:
+            if nested is not None:
+                if end == "savepoint_rolled_back":
+                    nested.rollback()
+                else:
+                    nested.commit()
+            if end == "commit":
                 session.commit()
-            else:
+                for each in ("acme", "globex"):
+                    assert record_counts(each) == counted_records(each)
+            elif end == "rollback":
                 session.rollback()
+        session.commit()
         for company in ("acme", "globex"):
             assert record_counts(company) == counted_records(company)
 
 
-@pytest.fixture(scope="module")
-def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app, _, db = create_host(
-        f"sqlite:///{tmp_path_factory.mktemp('prop') / 'summary.db'}",
-        AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres",
+                                                               marks=pytest.mark.postgres)])
+def summary_app(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    if request.param == "postgres":
+        name = f"aourly_fortnox_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('prop') / 'summary.db'}"
+    app, _, db = create_host(url, AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
     with app.app_context():
         upgrade_database(app)
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if request.param == "postgres":
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_forgetting_a_company_leaves_no_summary_behind(any_app: Flask) -> None:
+    """``forget`` deletes the rows and the summary in one transaction: no count of the deleted
+    rows comes back at the commit (the company's card starts from nothing)."""
+    app = any_app
+    with app.app_context():
+        install_chart()
+        for n in range(1, 4):
+            outbox.record_push("acme", "invoice", str(n), commit=True)
+        outbox.record_push("globex", "invoice", "1", commit=True)
+        forget_company("acme")
+        assert record_summary("acme") == {}
+        assert record_counts("acme") == counted_records("acme") == {s.value: 0
+                                                                   for s in RecordState}
+        assert agrees(app, "globex")["earlier"] == 1
