@@ -147,7 +147,9 @@ def test_without_a_configured_redirect_uri_production_refuses_to_start(sandbox: 
     assert response.status_code == 303
     assert response.headers["Location"] == "/integrations/"
     page = client.get("/integrations/").get_data(as_text=True)
-    assert "AOURLY_FORTNOX_REDIRECT_URI is missing" in page
+    # The whole sentence the owner reads (and the one the Swedish catalogue translates).
+    assert ("Fortnox is not set up on this server yet: AOURLY_FORTNOX_REDIRECT_URI is "
+            "missing. Ask your administrator.") in page
     with client.session_transaction() as sess:
         assert SESSION_KEY not in sess
 
