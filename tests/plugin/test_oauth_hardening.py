@@ -167,6 +167,24 @@ def test_trusted_hosts_let_the_callback_url_follow_the_request(sandbox: Any) -> 
     )
 
 
+def test_a_callback_after_the_redirect_uri_stopped_being_trustworthy_stores_nothing(
+    sandbox: Any
+) -> None:
+    """The owner went to Fortnox while the server trusted its Host header; a redeploy without
+    TRUSTED_HOSTS (and without AOURLY_FORTNOX_REDIRECT_URI) happened meanwhile. The code cannot
+    be exchanged with a callback URL we can no longer vouch for: refused, nothing stored."""
+    app = sandbox_host(sandbox, TESTING=False, TRUSTED_HOSTS=["localhost"])
+    client = app.test_client()
+    login(client)
+    callback = consent(start(client))
+    app.config["TRUSTED_HOSTS"] = None
+    with unchanged(engine(app), ignoring=SPENT_OAUTH_STATE):
+        response = client.get(callback)
+    assert response.status_code == 400
+    assert ("Fortnox is not set up on this server yet: AOURLY_FORTNOX_REDIRECT_URI is "
+            "missing. Ask your administrator.") in response.get_data(as_text=True)
+
+
 # -- grants replaced are revoked at Fortnox ----------------------------------------------------
 def test_a_reconnect_revokes_the_grant_it_replaces(app: Flask, sandbox: Any) -> None:
     client = app.test_client()
