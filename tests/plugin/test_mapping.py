@@ -9,7 +9,7 @@ from aourly_fortnox import mapping
 from aourly_fortnox.models import AccountMapping, FinancialYear
 from aourly_fortnox.state import state
 
-from .charts import install_chart
+from .charts import BASE_CHART, install_chart
 from .conftest import login
 from .test_access import csrf
 
@@ -286,3 +286,22 @@ def test_a_re_import_suggests_only_what_the_owner_left_unset_and_what_the_chart_
     assert {key: values[key] for key in ("sales_6", "bank", "rounding")} == {
         "sales_6": (3003, False), "bank": (1930, False), "rounding": (3740, False)}
     assert len(values) == 8
+
+
+def test_a_current_year_without_imported_accounts_suggests_nothing(app: Flask) -> None:
+    with app.app_context():
+        install_chart(missing={2: set(BASE_CHART)})  # this year's accounts not imported (yet)
+        assert mapping.prefill_suggestions("acme") == 0
+    assert stored(app) == {}
+
+
+def test_one_key_left_unset_is_counted_as_one_account_missing(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    response = post_mapping(client, {**FULL, "bank": ""})
+    assert response.status_code == 303
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert "Account mapping saved. Mapping incomplete: 1 account missing" in page
