@@ -185,6 +185,29 @@ def test_a_callback_after_the_redirect_uri_stopped_being_trustworthy_stores_noth
             "missing. Ask your administrator.") in response.get_data(as_text=True)
 
 
+def test_a_company_fortnox_will_not_name_stores_nothing_and_its_grant_is_revoked(
+    app: Flask, sandbox: Any
+) -> None:
+    """The code was exchanged, but Fortnox's API fails when asked which company it is: the
+    owner is told to try again, nothing is stored, and the fresh grant is not left live."""
+    client = app.test_client()
+    login(client)
+    before = set(consents(sandbox))
+    callback = consent(start(client))
+    sandbox.admin("POST", "/_admin/faults", json={"error_rate": 1.0})
+    try:
+        with unchanged(engine(app), ignoring=SPENT_OAUTH_STATE):
+            response = client.get(callback)
+    finally:
+        sandbox.admin("POST", "/_admin/faults", json={})
+    assert response.status_code == 502  # Fortnox's trouble, worth retrying
+    page = response.get_data(as_text=True)
+    assert "Connected to Fortnox, but Fortnox would not tell which company it is (" in page
+    assert "). Nothing was stored. Try again." in page
+    new = set(consents(sandbox)) - before
+    assert len(new) == 1 and not new & live_consents(sandbox)
+
+
 # -- grants replaced are revoked at Fortnox ----------------------------------------------------
 def test_a_reconnect_revokes_the_grant_it_replaces(app: Flask, sandbox: Any) -> None:
     client = app.test_client()
