@@ -3,6 +3,7 @@ grants left live at Fortnox, and who a confirmed switch is credited to. Against 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -202,8 +203,10 @@ def test_a_company_fortnox_will_not_name_stores_nothing_and_its_grant_is_revoked
         sandbox.admin("POST", "/_admin/faults", json={})
     assert response.status_code == 502  # Fortnox's trouble, worth retrying
     page = response.get_data(as_text=True)
-    assert "Connected to Fortnox, but Fortnox would not tell which company it is (" in page
-    assert "). Nothing was stored. Try again." in page
+    # Why, in the client's words (the injected status varies with the fault seed).
+    assert re.search(r"Connected to Fortnox, but Fortnox would not tell which company it is "
+                     r"\(Fortnox had a temporary problem \(HTTP \d{3}\)\.\)\. Nothing was "
+                     r"stored\. Try again\.", page)
     new = set(consents(sandbox)) - before
     assert len(new) == 1 and not new & live_consents(sandbox)
 
