@@ -121,6 +121,7 @@ def test_without_the_hosts_hooks_every_route_is_refused_and_the_log_names_them(
     assert refusals and all(m.startswith("aourly_fortnox refuses every request: the host has "
                                          "not registered @fortnox.") for m in refusals)
     assert "current_company_loader" in refusals[0] and "owner_check" in refusals[0]
+    assert refusals[0].endswith(" (see the README, 'Mount it in your host').")
 
 
 # -- owner_check's arguments, and a denial in the log ------------------------------------------
