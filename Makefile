@@ -50,12 +50,13 @@ screenshots: $(STAMP) services
 test-faults: $(STAMP) services
 	$(PY) -m pytest -W error -m faults -s
 
-## Mutation testing of the critical modules ([tool.mutmut] in pyproject.toml); prints the
-## score per module. Not part of `make test`: a full run takes hours on 2 cores (see README).
-## Results are cached in mutants/: a stopped run resumes (`rm -rf mutants` starts afresh).
+## Mutation testing of the critical modules, group by group (scripts/mutate: each group's
+## modules against its own tests, in .mutate/<group>/); prints the score per module, leaving
+## out the survivors judged equivalent in scripts/mutation-equivalents.toml. Not part of
+## `make test` (see README for the times). A stopped run resumes; GROUPS="access crypto"
+## runs some groups only, `scripts/mutate --rerun-survivors` re-checks survivors after a test.
 mutate: $(STAMP) services
-	$(VENV)/bin/mutmut run
-	$(PY) scripts/mutation-score
+	nice -n 10 $(PY) scripts/mutate $(GROUPS)
 
 ## Start Redis and PostgreSQL if they are not running (needs root, as on CI).
 services:

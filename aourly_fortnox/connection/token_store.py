@@ -48,13 +48,14 @@ class DatabaseTokenStore:
         if row is None or row.status != ConnectionStatus.CONNECTED or not row.refresh_token_enc:
             return None
         cipher = self._state.cipher
-        refresh_expires = _aware(row.refresh_expires_at)
+        # UTCDateTime (models.py) hands back aware UTC times, on SQLite too.
+        refresh_expires = row.refresh_expires_at
         if refresh_expires is not None and refresh_expires <= utcnow():
             # Past Fortnox's 45 days: only the owner's consent renews it.
             refresh = cipher.decrypt(row.refresh_token_enc)
             self.mark_expired(refresh, N_("The Fortnox authorization ran out after 45 days."))
             return None
-        access_expires = _aware(row.access_expires_at)
+        access_expires = row.access_expires_at
         return TokenSet(
             access_token=cipher.decrypt(row.access_token_enc or ""),
             refresh_token=cipher.decrypt(row.refresh_token_enc),
@@ -106,12 +107,6 @@ class DatabaseTokenStore:
             signals.connection_expired.send(
                 current_app_object(), company_id=self.company_id, reason=reason
             )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def token_columns(tokens: TokenSet, now: datetime, refresh_lifetime: int) -> dict[str, object]:

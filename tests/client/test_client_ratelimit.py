@@ -168,9 +168,53 @@ def test_redis_down_is_transient() -> None:
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
                        retry=Retry(NoBackoff(), 0))
     limiter = RedisRateLimiter(dead, 5, 1.0)
-    with pytest.raises(TransientError):
+    with pytest.raises(TransientError) as info:
         limiter.acquire("t")
+    # What the sync log tells the operator: which server, and how it failed.
+    assert info.value.reason == "The rate limiter's Redis is unavailable (ConnectionError)."
     limiter.note_429("t", 1.0)  # logged, never raised: the 429 itself is what matters
+
+
+@pytest.mark.redis
+def test_redis_all_slots_in_flight_means_looking_again_after_one_slot_time(
+        redis_conn: redis.Redis, redis_prefix: str) -> None:
+    """No answer has come back yet, so no slot has a known end: the caller looks again after
+    one slot's share of the period (2 s / 4), not after a whole window or more."""
+    limiter = RedisRateLimiter(redis_conn, 4, 2.0, prefix=redis_prefix, max_wait=0.0)
+    for _ in range(4):
+        limiter.acquire("t")  # none answered yet
+    with pytest.raises(RateLimited) as info:
+        limiter.acquire("t")
+    assert info.value.retry_after == pytest.approx(2.0 / 4)
+
+
+@pytest.mark.redis
+def test_a_configured_429_pause_holds_every_process_that_long(redis_conn: redis.Redis,
+                                                              redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(redis_conn, 10, 5.0, prefix=redis_prefix, max_wait=0.0,
+                               pause_on_429=0.3)
+    limiter.note_429("t")  # no Retry-After: the configured pause, not one period
+    with pytest.raises(RateLimited) as info:
+        RedisRateLimiter(redis_conn, 10, 5.0, prefix=redis_prefix, max_wait=0.0).acquire("t")
+    assert 0.2 < info.value.retry_after <= 0.3
+
+
+def test_the_shipped_limiter_keeps_fortnoxs_limit_in_one_well_known_window() -> None:
+    """Every worker process, and the previous release's during a rolling deploy, must find the
+    same window: its key is part of the contract, as are the defaults (Fortnox's 25/5 less one
+    for clock skew, docs/fortnox.md "Rate limit")."""
+    conn = fakeredis.FakeRedis()
+    limiter = RedisRateLimiter(conn)
+    assert (limiter.limit, limiter.period, limiter.max_wait, limiter.in_flight) == (
+        24, 5.0, 60.0, 60.0)
+    assert limiter.pause_on_429 == 5.0  # one period
+    limiter.acquire("client/1001")
+    limiter.note_429("client/1001", 1.0)
+    assert sorted(conn.keys("*")) == [b"aourly_fortnox:rl:{client/1001}",
+                                      b"aourly_fortnox:rl:{client/1001}:blocked"]
+    mine = RedisRateLimiter(conn, prefix="other:")
+    mine.acquire("client/1001")  # another prefix, another window (not blocked by the 429)
+    assert b"other:{client/1001}" in conn.keys("*")
 
 
 def check_counts_from_the_answer(limiter: RateLimiter) -> None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from fakeredis import FakeRedis
 
 from aourly_fortnox.fortnox import ratelimit
 from aourly_fortnox.fortnox.errors import RateLimited
@@ -148,6 +149,15 @@ def test_a_429_is_logged_with_the_tenant_and_the_pause(
         limiter.note_429("client/1002")
     assert caplog.messages == ["Fortnox answered 429 for client/1001; pausing 2.0 s",
                                "Fortnox answered 429 for client/1002; pausing 5.0 s"]
+
+
+@pytest.mark.parametrize(("limit", "period"), [(0, 5.0), (5, 0.0), (5, -1.0), (0, 0.0)])
+def test_a_limiter_that_could_never_admit_is_refused_when_built(limit: int,
+                                                                period: float) -> None:
+    for limiter in (LocalRateLimiter, lambda *a: ratelimit.RedisRateLimiter(FakeRedis(), *a)):
+        with pytest.raises(ValueError) as info:
+            limiter(limit, period)
+        assert str(info.value) == "limit must be at least 1 and period above 0"
 
 
 def test_the_defaults_are_fortnoxs_limit_with_room_for_clock_skew() -> None:

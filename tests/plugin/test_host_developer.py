@@ -100,6 +100,30 @@ def test_outside_testing_a_missing_token_key_is_still_a_startup_error() -> None:
         create_host(TESTING=False, AOURLY_FORTNOX_TOKEN_KEYS="")
 
 
+# -- a host that forgot its hooks fails closed ----------------------------------------------
+def test_without_the_hosts_hooks_every_route_is_refused_and_the_log_names_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A signed-in owner of the host still gets 403 everywhere (GET and POST) while the host
+    has registered none of the hooks, and the error log says which ones are missing."""
+    app, _, _ = create_host(hooks=False)
+    with app.app_context():
+        upgrade_database(app)
+        engine = state(app).db.engine
+    client = app.test_client()
+    login(client)
+    with unchanged(engine), caplog.at_level(logging.ERROR, logger="aourly_fortnox"):
+        assert client.get("/integrations/").status_code == 403
+        assert client.get("/integrations/fortnox/mapping").status_code == 403
+        response = client.post("/integrations/fortnox/connect", data={"csrf_token": csrf(client)})
+        assert response.status_code == 403
+    refusals = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert refusals and all(m.startswith("aourly_fortnox refuses every request: the host has "
+                                         "not registered @fortnox.") for m in refusals)
+    assert "current_company_loader" in refusals[0] and "owner_check" in refusals[0]
+    assert refusals[0].endswith(" (see the README, 'Mount it in your host').")
+
+
 # -- owner_check's arguments, and a denial in the log ------------------------------------------
 def test_hooks_get_the_company_id_as_a_string_and_a_denial_is_logged_at_debug(
     caplog: pytest.LogCaptureFixture,

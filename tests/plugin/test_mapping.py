@@ -6,10 +6,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from aourly_fortnox import mapping
-from aourly_fortnox.models import AccountMapping
+from aourly_fortnox.models import AccountMapping, FinancialYear
 from aourly_fortnox.state import state
 
-from .charts import install_chart
+from .charts import BASE_CHART, install_chart
 from .conftest import login
 from .test_access import csrf
 
@@ -242,3 +242,68 @@ def test_the_sync_engine_precheck_names_what_is_wrong(app: Flask) -> None:
     assert problems["sales_6"][0] == "ACCOUNT_INACTIVE"
     assert "Sales 6 % is mapped to account 3003, which is inactive" in problems["sales_6"][1]
     assert problems["sales_25"][0] == "FINANCIAL_YEAR_MISSING"
+
+
+def test_an_import_that_loses_the_year_covering_today_updates_the_cards_mapping_line(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The card's mapping line is stored at each import. A later import in which Fortnox has no
+    financial year covering today (the new year not opened yet) must replace the line: the
+    accounts cannot be checked, so the card may no longer say the mapping is complete."""
+    with app.app_context():
+        install_chart()
+        assert mapping.prefill_suggestions("acme") == 9
+    login(client)
+    before = client.get("/integrations/").get_data(as_text=True)
+    assert "Mapping complete (suggested accounts, please review)" in before
+    with app.app_context():
+        db = state(app).db
+        db.session.query(FinancialYear).filter_by(fortnox_id=2).delete()
+        db.session.commit()
+        assert mapping.prefill_suggestions("acme") == 0  # the re-import
+    assert len(stored(app)) == 9  # the owner's mapping is kept
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert "Mapping complete" not in page
+
+
+def test_a_re_import_suggests_only_what_the_owner_left_unset_and_what_the_chart_has(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The owner's own choice is never replaced by a suggestion; an account this year's chart
+    lacks is never suggested; every other unset key still is, and the count says how many."""
+    with app.app_context():
+        install_chart(missing={2: {3002}})  # this year's chart has no 3002 (Sales 12 %)
+    login(client)
+    with app.app_context():
+        db = state(app).db
+        db.session.add(AccountMapping(company_id="acme", key="sales_25", account=3011,
+                                      confirmed=True))  # the owner chose 3011 for Sales 25 %
+        db.session.commit()
+        assert mapping.prefill_suggestions("acme") == 7  # 9 keys less the owner's and 3002's
+    values = stored(app)
+    assert values["sales_25"] == (3011, True)  # kept, still the owner's
+    assert "sales_12" not in values  # nothing suggested rather than a missing account
+    assert {key: values[key] for key in ("sales_6", "bank", "rounding")} == {
+        "sales_6": (3003, False), "bank": (1930, False), "rounding": (3740, False)}
+    assert len(values) == 8
+
+
+def test_a_current_year_without_imported_accounts_suggests_nothing(app: Flask) -> None:
+    with app.app_context():
+        install_chart(missing={2: set(BASE_CHART)})  # this year's accounts not imported (yet)
+        assert mapping.prefill_suggestions("acme") == 0
+    assert stored(app) == {}
+
+
+def test_one_key_left_unset_is_counted_as_one_account_missing(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    # A field left out of the form altogether counts as unset, like one sent empty.
+    response = post_mapping(client, {k: v for k, v in FULL.items() if k != "bank"})
+    assert response.status_code == 303
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert "Account mapping saved. Mapping incomplete: 1 account missing" in page
+    assert "bank" not in stored(app)

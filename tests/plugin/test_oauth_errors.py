@@ -115,3 +115,20 @@ def test_the_configured_redirect_uri_is_the_one_sent_to_fortnox() -> None:
     login(client)
     query = parse_qs(urlsplit(start(client)).query)
     assert query["redirect_uri"] == ["http://localhost/integrations/fortnox/callback"]
+
+
+@pytest.mark.parametrize("params", [{"code": "abc"}, {"error": "access_denied"}])
+def test_a_state_other_than_the_one_this_session_was_given_is_refused(
+    app: Flask, client: FlaskClient, params: dict[str, str]
+) -> None:
+    """An owner mid-flow lands on a callback carrying someone else's (or a made-up) state:
+    it is refused as unverified, whatever else the link says, and nothing is stored."""
+    login(client)
+    with app.app_context():
+        engine = state(app).db.engine
+    with unchanged(engine):
+        status, page = callback_with(client, state="not-the-state-we-issued", **params)
+    assert status == 400
+    assert ('role="alert">This Fortnox sign-in could not be verified (it was not started here, '
+            "or it was already used). Nothing was changed. Start again with Connect Fortnox."
+            "</div>") in page

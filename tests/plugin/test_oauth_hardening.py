@@ -3,6 +3,7 @@ grants left live at Fortnox, and who a confirmed switch is credited to. Against 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -147,8 +148,10 @@ def test_without_a_configured_redirect_uri_production_refuses_to_start(sandbox: 
     assert response.status_code == 303
     assert response.headers["Location"] == "/integrations/"
     page = client.get("/integrations/").get_data(as_text=True)
-    # The owner reads what to do; the setting's name is for the administrator (logged).
-    assert "Fortnox cannot be connected yet: your administrator has to set it up" in page
+    # The whole sentence the owner reads (and the one the Swedish catalogue translates); the
+    # setting's name is for the administrator (logged), never on the owner's page.
+    assert ("Fortnox cannot be connected yet: your administrator has to set it up for "
+            "Aourly first.") in page
     assert "AOURLY_FORTNOX_REDIRECT_URI" not in page
     with client.session_transaction() as sess:
         assert SESSION_KEY not in sess
@@ -165,6 +168,51 @@ def test_trusted_hosts_let_the_callback_url_follow_the_request(sandbox: Any) -> 
     assert redirect_uri_of(good.headers["Location"]) == (
         "http://localhost/integrations/fortnox/callback"
     )
+
+
+def test_a_callback_after_the_redirect_uri_stopped_being_trustworthy_stores_nothing(
+    sandbox: Any
+) -> None:
+    """The owner went to Fortnox while the server trusted its Host header; a redeploy without
+    TRUSTED_HOSTS (and without AOURLY_FORTNOX_REDIRECT_URI) happened meanwhile. The code cannot
+    be exchanged with a callback URL we can no longer vouch for: refused, nothing stored."""
+    app = sandbox_host(sandbox, TESTING=False, TRUSTED_HOSTS=["localhost"])
+    client = app.test_client()
+    login(client)
+    callback = consent(start(client))
+    app.config["TRUSTED_HOSTS"] = None
+    with unchanged(engine(app), ignoring=SPENT_OAUTH_STATE):
+        response = client.get(callback)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert ("Fortnox cannot be connected yet: your administrator has to set it up for "
+            "Aourly first.") in page
+    assert "AOURLY_FORTNOX_REDIRECT_URI" not in page
+
+
+def test_a_company_fortnox_will_not_name_stores_nothing_and_its_grant_is_revoked(
+    app: Flask, sandbox: Any
+) -> None:
+    """The code was exchanged, but Fortnox's API fails when asked which company it is: the
+    owner is told to try again, nothing is stored, and the fresh grant is not left live."""
+    client = app.test_client()
+    login(client)
+    before = set(consents(sandbox))
+    callback = consent(start(client))
+    sandbox.admin("POST", "/_admin/faults", json={"error_rate": 1.0})
+    try:
+        with unchanged(engine(app), ignoring=SPENT_OAUTH_STATE):
+            response = client.get(callback)
+    finally:
+        sandbox.admin("POST", "/_admin/faults", json={})
+    assert response.status_code == 502  # Fortnox's trouble, worth retrying
+    page = response.get_data(as_text=True)
+    # Why, in the client's words (the injected status varies with the fault seed).
+    assert re.search(r"Connected to Fortnox, but Fortnox would not tell which company it is "
+                     r"\(Fortnox had a temporary problem \(HTTP \d{3}\)\.\)\. Nothing was "
+                     r"stored\. Try again\.", page)
+    new = set(consents(sandbox)) - before
+    assert len(new) == 1 and not new & live_consents(sandbox)
 
 
 # -- grants replaced are revoked at Fortnox ----------------------------------------------------
