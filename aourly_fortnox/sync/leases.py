@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..models import RecordState, RecordSummary, SyncRecord, utcnow
 from ..queries import session
@@ -154,12 +155,25 @@ def lock_summary(company_id: str | None = None, record_id: int | None = None) ->
     """Take the company's summary rows before changing any row's state (PostgreSQL row locks;
     SQLite has one writer anyway). The summary is kept by triggers, so a state change locks it
     too; taking it first in every transaction that changes states keeps one lock order
-    (summary, then rows) and so no deadlock between a push job and Retry all."""
+    (summary, then rows) and so no deadlock between a push job and Retry all.
+
+    A row that does not exist cannot be locked: a company's first records, written by
+    several host requests at once, would each take no lock here, hold their records' row
+    locks, and meet at the summary when migration 0008's fold runs at commit (a deadlock,
+    seen in tests/engine/test_async_dispatch.py). So the rows are created first, zero,
+    in key order; a concurrent creator of the same row is waited for, in the same order."""
     db_session = session()
     if db_session.get_bind(mapper=SyncRecord).dialect.name != "postgresql":
         return
-    company = company_id if company_id is not None else (
-        select(SyncRecord.company_id).where(SyncRecord.id == record_id).scalar_subquery()
+    company = company_id if company_id is not None else db_session.execute(
+        select(SyncRecord.company_id).where(SyncRecord.id == record_id)
+    ).scalar_one_or_none()
+    if company is None:
+        return
+    db_session.execute(
+        pg_insert(RecordSummary)
+        .values([{"company_id": company, "object_type": kind} for kind in sorted(PUSH_ORDER)])
+        .on_conflict_do_nothing()
     )
     db_session.execute(
         select(RecordSummary.object_type)

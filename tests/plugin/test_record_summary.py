@@ -253,3 +253,52 @@ def test_forgetting_a_company_leaves_no_summary_behind(any_app: Flask) -> None:
         assert record_counts("acme") == counted_records("acme") == {s.value: 0
                                                                    for s in RecordState}
         assert agrees(app, "globex")["earlier"] == 1
+
+
+@pytest.mark.postgres
+def test_a_companys_first_records_written_at_once_never_deadlock(postgres_url: str) -> None:
+    """Host requests record a company's first items at the same moment (no summary rows yet).
+    One holds its new customer row while another, which found the summary rows a third had
+    just created, waits for that customer: the first's commit must still go through. Before
+    the rows were created ahead of the lock, PostgreSQL found a deadlock here and one host
+    request failed (tests/engine/test_async_dispatch.py met it once in six runs)."""
+    import threading
+    import time
+
+    app, _, db = create_host(postgres_url, AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
+    with app.app_context():
+        upgrade_database(app)
+        install_chart()  # connected; no record yet, so no summary row
+    first_recorded = threading.Event()
+    failures: list[BaseException] = []
+
+    def request(customer: str, wait: float, hold: float) -> None:
+        try:
+            if wait:
+                first_recorded.wait(timeout=10)
+                time.sleep(wait)
+            with app.app_context():
+                outbox.record_push("acme", "customer", customer)
+                if not wait:
+                    first_recorded.set()
+                time.sleep(hold)  # the host's own work before its commit
+                db.session.commit()
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=request, args=args) for args in (
+        ("c1", 0, 2.0),  # records c1 first and commits last
+        ("c2", 0.2, 0),  # another customer, committed meanwhile
+        ("c1", 0.8, 0),  # the same customer as the first
+    )]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not failures, failures
+    counts = agrees(app)
+    assert counts["pending"] == 2  # c1 once, c2
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
