@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from aourly_fortnox import signals
 from aourly_fortnox.fortnox.errors import AuthorizationExpired
+from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.models import Account, AccountMapping, FinancialYear, SyncRecord, utcnow
 from aourly_fortnox.queries import get_connection
 from aourly_fortnox.state import state
@@ -593,3 +594,34 @@ def invoice_state(app: Flask, ident: str) -> str:
         session.expire_all()
         return str(session.query(SyncRecord).filter_by(object_type="invoice",
                                                        object_id=ident).one().state)
+
+
+def test_connect_with_the_queue_down_still_connects_and_says_the_import_waits(
+    sandbox: Any,
+) -> None:
+    """A testing host without Redis (allowed only with TESTING): the callback still stores the
+    connection, credited to the owner who connected, and the owner is told that importing the
+    chart could not start, why, and what to do."""
+    from .host import create_host
+
+    app, _, _ = create_host(
+        AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1",
+        AOURLY_FORTNOX_API_URL=sandbox.url,
+        AOURLY_FORTNOX_CLIENT_ID=sandbox.client_id,
+        AOURLY_FORTNOX_CLIENT_SECRET=sandbox.client_secret,
+        AOURLY_FORTNOX_QUEUE_IS_ASYNC=True,  # and no AOURLY_FORTNOX_REDIS_URL
+    )
+    with app.app_context():
+        upgrade_database(app)
+    first = companies(sandbox)[0]
+    client = app.test_client()
+    login(client)
+    assert connect(client, database_number=first["DatabaseNumber"]).status_code == 303
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert (f"Fortnox is connected to {first['CompanyName']}, but importing the chart of "
+            "accounts could not start: The job queue (Redis) is not reachable right now.") in page
+    assert "Press Sync now later." in page
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is not None and conn.database_number == int(first["DatabaseNumber"])
+        assert conn.connected_by == "owner"
