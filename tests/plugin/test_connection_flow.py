@@ -61,6 +61,8 @@ def test_owner_connects_and_the_card_tells_the_truth(
     assert callback.status_code == 303
     page = client.get("/integrations/").get_data(as_text=True)
     assert f"Fortnox is connected to {first['CompanyName']}" in page
+    assert (f"Fortnox is connected to {first['CompanyName']}. We are importing your chart of "
+            "accounts and financial years; check the account mapping next.") in page
     assert "Connected" in page and first["CompanyName"] in page
     assert str(first["OrganizationNumber"]) in page
     with app.app_context():
@@ -275,9 +277,12 @@ def test_disconnect_revokes_keeps_data_and_holds_new_sends(
             oauth_client().refresh(refresh)  # revoked at Fortnox
 
 
-def test_reconnect_keeps_mappings_and_history(app: Flask, client: FlaskClient) -> None:
+def test_reconnect_keeps_mappings_and_history(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    first = companies(sandbox)[0]
     login(client)
-    assert connect(client).status_code == 303
+    assert connect(client, database_number=first["DatabaseNumber"]).status_code == 303
     with app.app_context():
         db = state(app).db
         for mapping in db.session.query(AccountMapping).all():
@@ -286,9 +291,12 @@ def test_reconnect_keeps_mappings_and_history(app: Flask, client: FlaskClient) -
         db.session.commit()
         connected_at = get_connection("acme").connected_at  # type: ignore[union-attr]
     client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
-    assert connect(client).status_code == 303
+    assert connect(client, database_number=first["DatabaseNumber"]).status_code == 303
     page = client.get("/integrations/").get_data(as_text=True)
     assert "Fortnox is connected again" in page and "mappings and history are kept" in page
+    assert (f"Fortnox is connected again to {first['CompanyName']}. Your mappings and history "
+            "are kept. Items that were waiting are sent now; items held while disconnected "
+            "wait for you on the card.") in page
     with app.app_context():
         db = state(app).db
         assert db.session.query(AccountMapping).filter_by(key="sales_12").one().confirmed

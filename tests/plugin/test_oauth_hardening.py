@@ -3,6 +3,7 @@ grants left live at Fortnox, and who a confirmed switch is credited to. Against 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -104,6 +105,28 @@ def test_states_nobody_came_back_for_are_cleared_at_the_next_connect(app: Flask)
     assert len(ages) == 1 and ages[0] < timedelta(minutes=1)
 
 
+def test_a_state_in_its_window_survives_another_companys_connect(app: Flask) -> None:
+    """Clearing forgotten states at a Connect clears only those past the 15 minutes: Acme's
+    owner, 14 minutes at Fortnox while Globex's owner pressed Connect, still connects."""
+    from datetime import timedelta
+
+    from aourly_fortnox.models import OAuthState, utcnow
+
+    acme, globex = app.test_client(), app.test_client()
+    login(acme)
+    callback = consent(start(acme))
+    with app.app_context():
+        db = state(app).db
+        db.session.query(OAuthState).update({"created_at": utcnow() - timedelta(minutes=14)})
+        db.session.commit()
+    login(globex, "globex-owner", "globex")
+    start(globex)
+    assert acme.get(callback).status_code == 303
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is not None and conn.status == "connected"
+
+
 def test_forget_removes_the_companys_waiting_states(app: Flask) -> None:
     from aourly_fortnox.models import OAuthState
 
@@ -139,12 +162,17 @@ def test_a_forged_host_header_never_becomes_the_redirect_uri(sandbox: Any) -> No
     assert "evil.example" not in response.headers["Location"]
 
 
-def test_without_a_configured_redirect_uri_production_refuses_to_start(sandbox: Any) -> None:
+def test_without_a_configured_redirect_uri_production_refuses_to_start(
+    sandbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     app = sandbox_host(sandbox, TESTING=False)
     client = forged_host_client(app)
-    with unchanged(engine(app)):
+    with unchanged(engine(app)), caplog.at_level(logging.WARNING, logger="aourly_fortnox"):
         response = client.post("/integrations/fortnox/connect",
                                data={"csrf_token": csrf(client)})
+    # The administrator reads, in the log, which setting to add and where it is explained.
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "Fortnox cannot be connected: AOURLY_FORTNOX_REDIRECT_URI is missing (docs/deploy.md)."]
     assert response.status_code == 303
     assert response.headers["Location"] == "/integrations/"
     page = client.get("/integrations/").get_data(as_text=True)
