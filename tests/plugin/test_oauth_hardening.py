@@ -347,36 +347,38 @@ def test_a_token_fortnox_will_not_let_read_the_company_is_a_400_and_its_grant_re
 
 
 # -- the callback's own request to Fortnox counts against the tenant ---------------------------
-def test_the_callbacks_company_read_counts_in_the_companys_rate_window(sandbox: Any) -> None:
+def test_the_callbacks_company_read_counts_in_the_companys_rate_window() -> None:
     """Fortnox counts the callback's ``companyinformation`` request against the company's
     limit; so must our shared window for that company, or the import right after Connect
-    could send one request too many. (The import is queued, no worker runs it here.)"""
+    could send one request too many. (The import is queued, no worker runs it here. A
+    sandbox of its own, with a client id of its own: no other run shares this window.)"""
     import uuid
 
     import redis
 
     from aourly_fortnox.connection.clients import _rate_limiter, limiter_key
+    from aourly_fortnox.sandbox.testing import running_sandbox
 
     from .rq_keys import forget_queues
 
     queue = f"test-oauth-charge-{uuid.uuid4().hex[:8]}"
-    app = sandbox_host(sandbox, AOURLY_FORTNOX_QUEUE_IS_ASYNC=True,
-                       AOURLY_FORTNOX_QUEUE_NAME=queue)
-    number = companies(sandbox)[0]["DatabaseNumber"]
-    with app.app_context():
-        limiter = _rate_limiter()
-        assert limiter is not None
-        tenant = limiter_key(number)
-        window = limiter.keys(tenant)[0]
     server = redis.Redis.from_url(REDIS_URL)
-    try:
-        server.delete(window)  # earlier tests' requests to this company
-        sandbox.admin("DELETE", "/_admin/stats")
-        client = app.test_client()
-        login(client)
-        assert connect(client, database_number=number).status_code == 303
-        assert sandbox.stats()[tenant]["requests"] == 1  # the company read only
-        assert server.zcard(window) == 1
-    finally:
-        forget_queues(server, (queue,))
-        server.close()
+    with running_sandbox(client_id=f"charge-{uuid.uuid4().hex[:8]}", code_ttl=600) as own:
+        app = sandbox_host(own, AOURLY_FORTNOX_QUEUE_IS_ASYNC=True,
+                           AOURLY_FORTNOX_QUEUE_NAME=queue)
+        number = companies(own)[0]["DatabaseNumber"]
+        with app.app_context():
+            limiter = _rate_limiter()
+            assert limiter is not None
+            tenant = limiter_key(number)
+            window = limiter.keys(tenant)[0]
+        try:
+            client = app.test_client()
+            login(client)
+            assert connect(client, database_number=number).status_code == 303
+            assert own.stats()[tenant]["requests"] == 1  # the company read only
+            assert server.zcard(window) == 1
+        finally:
+            forget_queues(server, (queue,))
+            server.delete(window)
+            server.close()
