@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from aourly_fortnox import signals
 from aourly_fortnox.fortnox.errors import AuthorizationExpired
+from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.models import Account, AccountMapping, FinancialYear, SyncRecord, utcnow
 from aourly_fortnox.queries import get_connection
 from aourly_fortnox.state import state
@@ -60,6 +61,8 @@ def test_owner_connects_and_the_card_tells_the_truth(
     assert callback.status_code == 303
     page = client.get("/integrations/").get_data(as_text=True)
     assert f"Fortnox is connected to {first['CompanyName']}" in page
+    assert (f"Fortnox is connected to {first['CompanyName']}. We are importing your chart of "
+            "accounts and financial years; check the account mapping next.") in page
     assert "Connected" in page and first["CompanyName"] in page
     assert str(first["OrganizationNumber"]) in page
     with app.app_context():
@@ -274,9 +277,12 @@ def test_disconnect_revokes_keeps_data_and_holds_new_sends(
             oauth_client().refresh(refresh)  # revoked at Fortnox
 
 
-def test_reconnect_keeps_mappings_and_history(app: Flask, client: FlaskClient) -> None:
+def test_reconnect_keeps_mappings_and_history(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    first = companies(sandbox)[0]
     login(client)
-    assert connect(client).status_code == 303
+    assert connect(client, database_number=first["DatabaseNumber"]).status_code == 303
     with app.app_context():
         db = state(app).db
         for mapping in db.session.query(AccountMapping).all():
@@ -285,9 +291,12 @@ def test_reconnect_keeps_mappings_and_history(app: Flask, client: FlaskClient) -
         db.session.commit()
         connected_at = get_connection("acme").connected_at  # type: ignore[union-attr]
     client.post("/integrations/fortnox/disconnect", data={"csrf_token": csrf(client)})
-    assert connect(client).status_code == 303
+    assert connect(client, database_number=first["DatabaseNumber"]).status_code == 303
     page = client.get("/integrations/").get_data(as_text=True)
     assert "Fortnox is connected again" in page and "mappings and history are kept" in page
+    assert (f"Fortnox is connected again to {first['CompanyName']}. Your mappings and history "
+            "are kept. Items that were waiting are sent now; items held while disconnected "
+            "wait for you on the card.") in page
     with app.app_context():
         db = state(app).db
         assert db.session.query(AccountMapping).filter_by(key="sales_12").one().confirmed
@@ -593,3 +602,34 @@ def invoice_state(app: Flask, ident: str) -> str:
         session.expire_all()
         return str(session.query(SyncRecord).filter_by(object_type="invoice",
                                                        object_id=ident).one().state)
+
+
+def test_connect_with_the_queue_down_still_connects_and_says_the_import_waits(
+    sandbox: Any,
+) -> None:
+    """A testing host without Redis (allowed only with TESTING): the callback still stores the
+    connection, credited to the owner who connected, and the owner is told that importing the
+    chart could not start, why, and what to do."""
+    from .host import create_host
+
+    app, _, _ = create_host(
+        AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1",
+        AOURLY_FORTNOX_API_URL=sandbox.url,
+        AOURLY_FORTNOX_CLIENT_ID=sandbox.client_id,
+        AOURLY_FORTNOX_CLIENT_SECRET=sandbox.client_secret,
+        AOURLY_FORTNOX_QUEUE_IS_ASYNC=True,  # and no AOURLY_FORTNOX_REDIS_URL
+    )
+    with app.app_context():
+        upgrade_database(app)
+    first = companies(sandbox)[0]
+    client = app.test_client()
+    login(client)
+    assert connect(client, database_number=first["DatabaseNumber"]).status_code == 303
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert (f"Fortnox is connected to {first['CompanyName']}, but importing the chart of "
+            "accounts could not start: The job queue (Redis) is not reachable right now.") in page
+    assert "Press Sync now later." in page
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is not None and conn.database_number == int(first["DatabaseNumber"])
+        assert conn.connected_by == "owner"

@@ -121,6 +121,8 @@ def test_without_the_hosts_hooks_every_route_is_refused_and_the_log_names_them(
     assert refusals and all(m.startswith("aourly_fortnox refuses every request: the host has "
                                          "not registered @fortnox.") for m in refusals)
     assert "current_company_loader" in refusals[0] and "owner_check" in refusals[0]
+    # Both missing hooks named, as a sentence the developer can read.
+    assert "@fortnox.current_company_loader and @fortnox.owner_check" in refusals[0]
     assert refusals[0].endswith(" (see the README, 'Mount it in your host').")
 
 
@@ -159,6 +161,27 @@ def test_hooks_get_the_company_id_as_a_string_and_a_denial_is_logged_at_debug(
     denial = [r for r in caplog.records if r.levelno == logging.DEBUG and "owner_check" in
               r.getMessage()]
     assert denial and "'7'" in denial[0].getMessage() and "int-owner" in denial[0].getMessage()
+    assert denial[0].getMessage() == (
+        "aourly_fortnox: 403 for user 'int-owner': owner_check(user, '7') was false (the "
+        "company id is always a str)")
+
+
+def test_a_non_member_gets_404_and_the_debug_log_says_which_user_and_company(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A signed-in user on a company they do not belong to: 404 (the company's existence is not
+    told), and the debug log names the user and the company id the member check was given."""
+    app, _, _ = create_host()
+    with app.app_context():
+        upgrade_database(app)
+    client = app.test_client()
+    login(client, "coordinator", "globex")  # a member of acme only
+    with caplog.at_level(logging.DEBUG, logger="aourly_fortnox"):
+        assert client.get("/integrations/").status_code == 404
+    denial = [r.getMessage() for r in caplog.records
+              if r.levelno == logging.DEBUG and "404" in r.getMessage()]
+    assert denial == ["aourly_fortnox: 404 for user 'coordinator': no current company, or "
+                      "member_check(user, 'globex') was false"]
 
 
 # -- The host's product name -------------------------------------------------------------------

@@ -3,6 +3,7 @@ when the server is not set up for Fortnox at all. Nothing is stored in any of th
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -57,7 +58,7 @@ def test_an_error_from_fortnox_is_explained_and_stores_nothing(
 @pytest.mark.parametrize(("client_id", "secret"), [(None, None), ("test-client", None),
                                                    (None, "test-secret-value")])
 def test_connect_without_a_fortnox_client_says_who_must_act(
-    client_id: str | None, secret: str | None
+    client_id: str | None, secret: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     from aourly_fortnox.migrate import upgrade_database
 
@@ -70,9 +71,13 @@ def test_connect_without_a_fortnox_client_says_who_must_act(
     login(client)
     from .test_access import csrf
 
-    with unchanged(engine):
+    with unchanged(engine), caplog.at_level(logging.WARNING, logger="aourly_fortnox"):
         response = client.post("/integrations/fortnox/connect", data={"csrf_token": csrf(client)})
     assert response.status_code == 303 and response.headers["Location"] == "/integrations/"
+    # The administrator reads, in the log, which settings to add and where it is explained.
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "Fortnox cannot be connected: AOURLY_FORTNOX_CLIENT_ID and AOURLY_FORTNOX_CLIENT_SECRET "
+        "are missing (docs/deploy.md)."]
     page = client.get("/integrations/").get_data(as_text=True)
     # The owner reads what to do, not the administrator's setting names (those are logged).
     assert ("Fortnox cannot be connected yet: your administrator has to set it up for "

@@ -3,6 +3,7 @@ grants left live at Fortnox, and who a confirmed switch is credited to. Against 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from aourly_fortnox.web.oauth_flow import SESSION_KEY
 
 from ..dbstate import SPENT_OAUTH_STATE, unchanged
 from .conftest import login
-from .flow import companies, connect, consent, sandbox_host, start
+from .flow import REDIS_URL, companies, connect, consent, sandbox_host, start
 from .test_access import csrf
 
 pytestmark = pytest.mark.redis  # sandbox_host: the real Redis for locks and the rate limiter
@@ -104,6 +105,28 @@ def test_states_nobody_came_back_for_are_cleared_at_the_next_connect(app: Flask)
     assert len(ages) == 1 and ages[0] < timedelta(minutes=1)
 
 
+def test_a_state_in_its_window_survives_another_companys_connect(app: Flask) -> None:
+    """Clearing forgotten states at a Connect clears only those past the 15 minutes: Acme's
+    owner, 14 minutes at Fortnox while Globex's owner pressed Connect, still connects."""
+    from datetime import timedelta
+
+    from aourly_fortnox.models import OAuthState, utcnow
+
+    acme, globex = app.test_client(), app.test_client()
+    login(acme)
+    callback = consent(start(acme))
+    with app.app_context():
+        db = state(app).db
+        db.session.query(OAuthState).update({"created_at": utcnow() - timedelta(minutes=14)})
+        db.session.commit()
+    login(globex, "globex-owner", "globex")
+    start(globex)
+    assert acme.get(callback).status_code == 303
+    with app.app_context():
+        conn = get_connection("acme")
+        assert conn is not None and conn.status == "connected"
+
+
 def test_forget_removes_the_companys_waiting_states(app: Flask) -> None:
     from aourly_fortnox.models import OAuthState
 
@@ -139,12 +162,17 @@ def test_a_forged_host_header_never_becomes_the_redirect_uri(sandbox: Any) -> No
     assert "evil.example" not in response.headers["Location"]
 
 
-def test_without_a_configured_redirect_uri_production_refuses_to_start(sandbox: Any) -> None:
+def test_without_a_configured_redirect_uri_production_refuses_to_start(
+    sandbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     app = sandbox_host(sandbox, TESTING=False)
     client = forged_host_client(app)
-    with unchanged(engine(app)):
+    with unchanged(engine(app)), caplog.at_level(logging.WARNING, logger="aourly_fortnox"):
         response = client.post("/integrations/fortnox/connect",
                                data={"csrf_token": csrf(client)})
+    # The administrator reads, in the log, which setting to add and where it is explained.
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "Fortnox cannot be connected: AOURLY_FORTNOX_REDIRECT_URI is missing (docs/deploy.md)."]
     assert response.status_code == 303
     assert response.headers["Location"] == "/integrations/"
     page = client.get("/integrations/").get_data(as_text=True)
@@ -270,3 +298,87 @@ def test_a_second_switch_left_waiting_revokes_the_first(app: Flask, sandbox: Any
     assert len(waiting) == len(again) == 1
     assert not waiting & live_consents(sandbox), consents(sandbox)
     assert again <= live_consents(sandbox)
+
+
+# -- the company Fortnox names is refused: its grant does not stay live ------------------------
+def test_a_fortnox_company_already_serving_another_company_is_refused_and_its_grant_revoked(
+    app: Flask, sandbox: Any
+) -> None:
+    """Globex's owner signs in to the Fortnox company Acme is connected to: 409, told which
+    Fortnox company and what to do, nothing stored for Globex, and Globex's fresh grant is
+    revoked at Fortnox (Acme's stays live)."""
+    fortnox_company = companies(sandbox)[0]
+    number = fortnox_company["DatabaseNumber"]
+    acme, globex = app.test_client(), app.test_client()
+    login(acme)
+    before = set(consents(sandbox))
+    assert connect(acme, database_number=number).status_code == 303
+    acmes = set(consents(sandbox)) - before
+    login(globex, "globex-owner", "globex")
+    with unchanged(engine(app), ignoring=SPENT_OAUTH_STATE):
+        response = connect(globex, database_number=number)
+    assert response.status_code == 409
+    assert (f"The Fortnox company {fortnox_company['CompanyName']} is already connected to "
+            "another Aourly company. One Fortnox company can be connected to one Aourly "
+            "company only; disconnect it there first.") in response.get_data(as_text=True)
+    globexs = set(consents(sandbox)) - before - acmes
+    assert len(globexs) == 1 and not globexs & live_consents(sandbox), consents(sandbox)
+    assert acmes <= live_consents(sandbox)
+
+
+def test_a_token_fortnox_will_not_let_read_the_company_is_a_400_and_its_grant_revoked(
+    sandbox: Any,
+) -> None:
+    """A host whose scopes lack ``companyinformation``: Fortnox refuses to say which company
+    the token is for. That is no temporary trouble (400, not 502), nothing is stored, and the
+    grant is revoked."""
+    app = sandbox_host(sandbox, AOURLY_FORTNOX_SCOPES="customer invoice bookkeeping settings")
+    client = app.test_client()
+    login(client)
+    before = set(consents(sandbox))
+    callback = consent(start(client))
+    with unchanged(engine(app), ignoring=SPENT_OAUTH_STATE):
+        response = client.get(callback)
+    assert response.status_code == 400
+    assert ("Connected to Fortnox, but Fortnox would not tell which company it is ("
+            in response.get_data(as_text=True))
+    new = set(consents(sandbox)) - before
+    assert len(new) == 1 and not new & live_consents(sandbox), consents(sandbox)
+
+
+# -- the callback's own request to Fortnox counts against the tenant ---------------------------
+def test_the_callbacks_company_read_counts_in_the_companys_rate_window() -> None:
+    """Fortnox counts the callback's ``companyinformation`` request against the company's
+    limit; so must our shared window for that company, or the import right after Connect
+    could send one request too many. (The import is queued, no worker runs it here. A
+    sandbox of its own, with a client id of its own: no other run shares this window.)"""
+    import uuid
+
+    import redis
+
+    from aourly_fortnox.connection.clients import _rate_limiter, limiter_key
+    from aourly_fortnox.sandbox.testing import running_sandbox
+
+    from .rq_keys import forget_queues
+
+    queue = f"test-oauth-charge-{uuid.uuid4().hex[:8]}"
+    server = redis.Redis.from_url(REDIS_URL)
+    with running_sandbox(client_id=f"charge-{uuid.uuid4().hex[:8]}", code_ttl=600) as own:
+        app = sandbox_host(own, AOURLY_FORTNOX_QUEUE_IS_ASYNC=True,
+                           AOURLY_FORTNOX_QUEUE_NAME=queue)
+        number = companies(own)[0]["DatabaseNumber"]
+        with app.app_context():
+            limiter = _rate_limiter()
+            assert limiter is not None
+            tenant = limiter_key(number)
+            window = limiter.keys(tenant)[0]
+        try:
+            client = app.test_client()
+            login(client)
+            assert connect(client, database_number=number).status_code == 303
+            assert own.stats()[tenant]["requests"] == 1  # the company read only
+            assert server.zcard(window) == 1
+        finally:
+            forget_queues(server, (queue,))
+            server.delete(window)
+            server.close()

@@ -6,7 +6,9 @@ refused and stores nothing, against the real sandbox (its consent page, its code
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -99,5 +101,21 @@ def test_a_state_younger_than_15_minutes_still_connects(
     login(client)
     callback = consent(start(client))
     age_the_state(client, 14 * 60)  # a slow owner, but inside the window
+    assert client.get(callback).status_code == 303
+    assert connections(app) == [("acme", "connected")]
+
+
+def test_a_state_exactly_15_minutes_old_still_connects(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window is 15 minutes, inclusive: a state exactly that old is still good (the clock
+    is fixed so the age is exact; one later second is refused, as tested above)."""
+    from aourly_fortnox.web import oauth_flow
+
+    now = [time.time()]
+    monkeypatch.setattr(oauth_flow, "time", SimpleNamespace(time=lambda: now[0]))
+    login(client)
+    callback = consent(start(client))
+    now[0] += STATE_MAX_AGE
     assert client.get(callback).status_code == 303
     assert connections(app) == [("acme", "connected")]

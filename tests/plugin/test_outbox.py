@@ -253,3 +253,30 @@ def test_badges_answer_for_the_asked_objects_and_the_current_company_wins(app: F
                                   state=RecordState.FAILED))
         db.session.commit()
         assert outbox.sync_states("acme", "invoice", ["1"]) == {"1": str(RecordState.FAILED)}
+
+
+def test_releasing_held_items_releases_only_the_owners_company(app: Flask) -> None:
+    """Two companies, both disconnected after a connection, both with held items: Acme's owner
+    presses Send held items after reconnecting; Globex's item stays held, for Globex's own
+    Fortnox company, until Globex's owner decides."""
+    with app.app_context():
+        install_chart("acme")
+        install_chart("globex")
+        db = state(app).db
+        globex = db.session.query(Connection).filter_by(company_id="globex").one()
+        globex.database_number = DB_NUMBER + 1
+        for conn in db.session.query(Connection):
+            conn.status = ConnectionStatus.DISCONNECTED
+        db.session.commit()
+        outbox.record_push("acme", "invoice", "1", commit=True)
+        outbox.record_push("globex", "invoice", "9", commit=True)
+        acme = db.session.query(Connection).filter_by(company_id="acme").one()
+        acme.status = ConnectionStatus.CONNECTED
+        db.session.commit()
+        assert outbox.send_held("acme") == 1
+        assert [r.object_id for r in outbox.held_records("globex")] == ["9"]
+    held = str(RecordState.HELD)
+    assert [r for r in rows(app) if r[0] == "globex"] == [
+        ("globex", DB_NUMBER + 1, "invoice", "9", held, 0)]
+    assert [r[4] for r in rows(app) if r[0] == "acme"] == [str(RecordState.PENDING)]
+
