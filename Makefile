@@ -68,10 +68,10 @@ services:
 ## pages at 10 to 100,000 sync records (SQL statements, p50/p95 under gunicorn, 20 clients),
 ## a backfill of 1,000 and 10,000 invoices in one transaction on SQLite and PostgreSQL beside
 ## the pre-issue-19 code, and fairness (A backfills 5,000 invoices, B's invoice's seconds).
-## Each merges its figures into bench/results/latest.json. Measured on 2 shared cores: 18 min
-## for bench.push, about 1.5 min for the two limiter benches, 3 s for bench.pull, 2 min for
-## bench.pages (SQLite file; --postgres for PostgreSQL), 7 min for bench.backfill, about 1 min
-## for bench.fairness, so about 30 minutes in all.
+## Each merges its figures into bench/results/latest.json. Measured in one whole run on 2
+## shared cores (2026-11-30): 22 min 13 s in all, of which bench.push 936 s, the two limiter
+## benches about 1.5 min, bench.pull 1 s, bench.pages 20 s (SQLite file; --postgres for
+## PostgreSQL), bench.backfill 193 s, bench.fairness 47 s.
 ## AOURLY_BENCH_INVOICES / _CUSTOMERS / _SCALE make the push bench smaller or faster;
 ## AOURLY_BENCH_PAGES_SIZES / _REQUESTS the pages bench; AOURLY_BENCH_BACKFILL_SIZES and
 ## AOURLY_BENCH_FAIRNESS_BACKFILL the last two.
