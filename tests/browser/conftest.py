@@ -290,6 +290,9 @@ def serve_journey_host(tmp: Path) -> Iterator[JourneyHost]:
         stack.callback(close_app, app)
         engine = sa.create_engine(database_url)
         stack.callback(engine.dispose)
+        # The Redis server is shared: the queues' registries and jobs go with the host
+        # (registered before the worker's stop, so they are deleted after it has stopped).
+        stack.callback(_forget_queues, REDIS_URL, (queue, f"{queue}_backfill"))
         worker = _start_worker(config, tmp / "instance", tmp / "worker.log")
         stack.callback(_stop_worker, worker)
         host = JourneyHost("", sandbox, database_url, tmp / "worker.log", engine, worker,
@@ -316,6 +319,18 @@ def serve_journey_host(tmp: Path) -> Iterator[JourneyHost]:
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
+
+
+def _forget_queues(redis_url: str, names: tuple[str, ...]) -> None:
+    from redis import Redis
+
+    from ..plugin.rq_keys import forget_queues
+
+    redis = Redis.from_url(redis_url)
+    try:
+        forget_queues(redis, names)
+    finally:
+        redis.close()
 
 
 @pytest.fixture
