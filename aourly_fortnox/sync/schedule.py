@@ -6,7 +6,7 @@ One tick does it all; the worker runs it under a Redis lock so N workers do not 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -44,8 +44,8 @@ def run_tick() -> dict[str, int]:
         # An access token that has run out is refreshed even with no work due: access tokens
         # outlive a consent withdrawn in Fortnox, so only a refresh tells, and the card turns
         # Expired within one access-token lifetime (docs/fortnox.md, "Authorization").
-        access_ended = conn.access_expires_at is not None \
-            and _aware(conn.access_expires_at) <= now
+        # (UTCDateTime hands stored times back aware, on SQLite too.)
+        access_ended = conn.access_expires_at is not None and conn.access_expires_at <= now
         if access_ended or conn.token_refreshed_at is None \
                 or conn.token_refreshed_at < keepalive_before:
             try:
@@ -60,11 +60,6 @@ def run_tick() -> dict[str, int]:
     done["nudged"] = reconcile_records()
     session().expire_all()
     return done
-
-
-def _aware(value: datetime) -> datetime:
-    """A stored time as UTC (SQLite gives it back naive)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def schedule_syncs(now: datetime) -> int:
