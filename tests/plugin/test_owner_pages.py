@@ -280,6 +280,14 @@ def test_no_empty_table_headers(app: Flask, client: FlaskClient, path: str) -> N
 
 
 # -- 7. expiry noticed by the tick ------------------------------------------------------------
+def end_access_token(app: Flask) -> None:
+    """The stored access token's lifetime is over (a second ago); nothing else changes."""
+    conn = get_connection("acme")
+    assert conn is not None
+    conn.access_expires_at = utcnow() - timedelta(seconds=1)
+    state(app).db.session.commit()
+
+
 def test_a_consent_withdrawn_in_fortnox_turns_the_card_expired_within_an_access_token_lifetime(
     sandbox: Any,
 ) -> None:
@@ -299,10 +307,7 @@ def test_a_consent_withdrawn_in_fortnox_turns_the_card_expired_within_an_access_
         state(app).db.session.expire_all()
         assert get_connection("acme").status == ConnectionStatus.CONNECTED  # type: ignore[union-attr]
         # ...until the access token ends: then the tick refreshes, and Fortnox says no.
-        conn = get_connection("acme")
-        assert conn is not None
-        conn.access_expires_at = utcnow() - timedelta(seconds=1)
-        state(app).db.session.commit()
+        end_access_token(app)
         assert run_tick()["expired"] == 1
         state(app).db.session.expire_all()
         assert get_connection("acme").status == ConnectionStatus.EXPIRED  # type: ignore[union-attr]
@@ -320,10 +325,7 @@ def test_an_ended_access_token_is_refreshed_by_the_tick_and_stays_connected(
     login(client)
     assert connect(client).status_code == 303
     with app.app_context():
-        conn = get_connection("acme")
-        assert conn is not None
-        conn.access_expires_at = utcnow() - timedelta(seconds=1)
-        state(app).db.session.commit()
+        end_access_token(app)
         assert run_tick()["kept_alive"] == 1
         state(app).db.session.expire_all()
         conn = get_connection("acme")
