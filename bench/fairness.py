@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.push import FORTNOX_LIMIT, RESULTS, _drop_database, _fresh_database, merge_results
+from bench.push import FORTNOX_LIMIT, RESULTS, _fresh_database, merge_results, tear_down
 
 
 def in_sandbox(sandbox: Any, database_number: int, invoice_id: str, company: str) -> bool:
@@ -115,13 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  A backfilling: B's invoice in Fortnox after {seconds:.2f} s", flush=True)
             stats = sandbox.stats()
         finally:
-            if h is not None:
-                for worker in h.workers:
-                    worker.stop()
-                h.workers.clear()
-                h.close()
-            redis_server.stop()
-            _drop_database(handle)
+            tear_down(h, redis_server, handle)
     a_stats = stats.get(f"{sandbox.client_id}/1001", {})
     print(f"\nFairness: company A backfills {args.backfill} invoices for {args.customers} "
           f"customers ({recorded} items recorded in {record_seconds:.1f} s), "

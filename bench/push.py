@@ -89,6 +89,17 @@ def _fresh_database(admin_url: str) -> tuple[str, Any]:
     return admin_url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
 
 
+def tear_down(h: Any, redis_server: Any, handle: Any) -> None:
+    """Stop the workers, close the harness, stop the private Redis and drop the database."""
+    if h is not None:
+        for worker in h.workers:
+            worker.stop()
+        h.workers.clear()
+        h.close()
+    redis_server.stop()
+    _drop_database(handle)
+
+
 def _drop_database(handle: Any) -> None:
     import sqlalchemy as sa
 
@@ -159,13 +170,7 @@ def run_ours(args: argparse.Namespace, sandbox: Any, workdir: Path) -> tuple[Pha
         return (_push_phase(h, sandbox, first, limit, timeout),
                 _push_phase(h, sandbox, second, limit, timeout))
     finally:
-        if h is not None:
-            for worker in h.workers:
-                worker.stop()
-            h.workers.clear()
-            h.close()
-        redis_server.stop()
-        _drop_database(handle)
+        tear_down(h, redis_server, handle)
 
 
 # -- the naive baseline ---------------------------------------------------------------------
