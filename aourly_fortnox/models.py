@@ -249,6 +249,9 @@ class SyncRecord(Base):
         Index("ix_fortnox_sync_record_due", "state", "next_attempt_at"),
         # The sync log's pages: one company's rows in one state, newest first.
         Index("ix_fortnox_sync_record_log", "company_id", "state", "id"),
+        # The next items the push would send, type by type (the preview; migration 0009).
+        Index("ix_fortnox_sync_record_queue",
+              "company_id", "database_number", "object_type", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

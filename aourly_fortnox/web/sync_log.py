@@ -1,8 +1,8 @@
 """The sync log's read model: a company's items, a page at a time, and the history of runs.
 
-Every page costs the same few statements whatever the number of records: one count and one
-page of rows for the chosen filter, the tabs' counts from the maintained summary, and the
-latest runs. Items are named as the owner knows them (the label stored when the item was
+Every page costs the same few statements whatever the number of records: one page of rows for
+the chosen filter, the counts (the filter's total and the tabs') from the maintained summary,
+and the latest runs. Items are named as the owner knows them (the label stored when the item was
 recorded) and linked to the host's page through the optional ``object_url`` hook.
 """
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from flask import url_for
+from sqlalchemy import select
 
 from ..fortnox import errors as fortnox_errors
 from ..i18n import N_
@@ -32,6 +33,8 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "synced": (RecordState.SYNCED,),
 }
 TYPES = ("customer", "invoice", "voucher")
+#: An item's type as the owner reads it before its name ("Invoice 2025-0042").
+KIND_WORDS = {"invoice": N_("Invoice"), "customer": N_("Customer"), "voucher": N_("Voucher")}
 
 #: Reason codes whose fix is on one of our pages: (the link's words, the endpoint).
 FIX_PAGES: dict[str, tuple[str, str]] = {
@@ -64,13 +67,14 @@ class Item:
 
     record: SyncRecord
     url: str | None
+    #: Where the owner fixes it: (the link's words, translated; the page's URL).
     fix: tuple[str, str] | None
 
     @property
     def name(self) -> str:
         """The item as the owner knows it (the stored label, else its type and id)."""
-        kind = {"invoice": _("Invoice"), "customer": _("Customer"),
-                "voucher": _("Voucher")}.get(self.record.object_type, self.record.object_type)
+        word = KIND_WORDS.get(self.record.object_type)
+        kind = _(word) if word else self.record.object_type  # one translation a row, not three
         return f"{kind} {self.record.label or self.record.object_id}"
 
     @property
@@ -152,16 +156,24 @@ def build(company_id: str, state_name: str | None = None, object_type: str | Non
     where = [SyncRecord.company_id == company_id, SyncRecord.state.in_(FILTERS[name])]
     if kind is not None:
         where.append(SyncRecord.object_type == kind)
-    total = session().execute(select(func.count(SyncRecord.id)).where(*where)).scalar_one()
+    summary = record_summary(company_id)
+    # The filter's total from the maintained summary too (per type and state): counting the
+    # rows was the one read that grew with the records (1.1 ms at 20,000 in a state).
+    total = sum(by_state.get(s, 0) for object_type, by_state in summary.items()
+                if kind is None or object_type == kind for s in FILTERS[name])
     rows = list(session().execute(
         select(SyncRecord).where(*where).order_by(SyncRecord.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).scalars())
-    items = [Item(r, object_url(r.object_type, r.object_id), FIX_PAGES.get(r.error_code or ""))
+    fixes: dict[str, tuple[str, str]] = {}  # each fix's link made once for the page
+    for code in {r.error_code for r in rows if r.error_code in FIX_PAGES}:
+        words, endpoint = FIX_PAGES[str(code)]
+        fixes[str(code)] = (_(words), url_for(endpoint))
+    items = [Item(r, object_url(r.object_type, r.object_id), fixes.get(r.error_code or ""))
              for r in rows]
     return SyncLog(
         state=name, object_type=kind, page=page, total=total, items=items,
-        counts=totals(record_summary(company_id)),
+        counts=totals(summary),
         runs=[RunLine(run) for run in recent_runs(company_id)],
     )
 

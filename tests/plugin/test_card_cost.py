@@ -155,14 +155,24 @@ def test_the_cards_counts_equal_the_logs_at_10_and_at_10000_records_for_the_same
                 as_text=True)
         attention_page = client.get("/integrations/fortnox/log?state=needs_attention")
         waiting, attention = card_counts(card)
-        # The card's numbers (the summary) are the log's (counted from the rows themselves).
+        # The card's numbers are the log's (both from the summary), and they are the rows'.
         assert (waiting, attention) == (log_total(waiting_page),
                                         log_total(attention_page.get_data(as_text=True)))
         with app.app_context():
+            from sqlalchemy import func, select
+
+            from aourly_fortnox.models import SyncRecord
             from aourly_fortnox.queries import counted_records
 
             counted = counted_records("acme")
+            waiting_customers = state(app).db.session.execute(
+                select(func.count()).where(SyncRecord.company_id == "acme",
+                                           SyncRecord.object_type == "customer",
+                                           SyncRecord.state.in_(("pending", "failed")))
+            ).scalar_one()
         assert waiting == counted["pending"] + counted["failed"]
+        customers_page = client.get("/integrations/fortnox/log?state=waiting&type=customer")
+        assert log_total(customers_page.get_data(as_text=True)) == waiting_customers > 0
         assert attention == counted["needs_attention"] > 0
         assert waiting_page.count('data-testid="fortnox-log-item"') == min(50, waiting)
         assert reads_chart(card_statements) == []

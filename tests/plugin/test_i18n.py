@@ -68,3 +68,24 @@ def test_the_host_hook_wins_and_messages_follow(app: Flask, client: FlaskClient)
         assert "Kontokopplingen är sparad." in page  # the notification
     finally:
         ext._locale_loader = None
+
+
+def test_the_host_locale_hook_is_asked_once_per_page_and_each_request_asks_again(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A host's hook may read the user's language from its database: asked once per page
+    (the Integrations page translates dozens of strings), and again on the next request, so an
+    owner who switches language sees the next page in the new one."""
+    ext = app.extensions["aourly_fortnox"].ext
+    language = ["sv"]
+    asked: list[str] = []
+    ext.locale_loader(lambda: asked.append(language[0]) or language[0])
+    try:
+        login(client)
+        swedish = client.get("/integrations/").get_data(as_text=True)
+        assert "Anslut Fortnox" in swedish and asked == ["sv"]
+        language[0] = "en"
+        english = client.get("/integrations/").get_data(as_text=True)
+        assert "Connect Fortnox" in english and asked == ["sv", "en"]
+    finally:
+        ext._locale_loader = None
