@@ -65,6 +65,44 @@ def test_preview_lists_what_the_next_sync_would_send_and_sends_nothing(
     assert "Invoice 99" not in page  # another company's item never shows
 
 
+def test_preview_counts_what_the_card_counts_and_lists_what_goes_first(
+    app: Flask, client: FlaskClient
+) -> None:
+    """An item waiting for its next automatic attempt, and one a worker is sending right now,
+    are on their way: counted as the card counts them, but never shown as the next to go."""
+    from datetime import timedelta
+
+    from aourly_fortnox.models import utcnow
+
+    from .test_card_cost import card_counts, poll
+
+    with app.app_context():
+        install_chart()
+        db = state(app).db
+        later = utcnow() + timedelta(hours=1)
+        db.session.add_all([
+            SyncRecord(company_id="acme", object_type="invoice", object_id="3",
+                       state=RecordState.FAILED, next_attempt_at=later,
+                       database_number=DB_NUMBER),
+            SyncRecord(company_id="acme", object_type="invoice", object_id="4",
+                       state=RecordState.PENDING, lease_token="a-worker",
+                       lease_expires_at=later, database_number=DB_NUMBER),
+            SyncRecord(company_id="acme", object_type="customer", object_id="c0",
+                       state=RecordState.PENDING, lease_token="a-worker",
+                       lease_expires_at=later, database_number=DB_NUMBER),
+        ])
+        db.session.commit()
+    add_records(app)
+    login(client)
+    page = client.get("/integrations/fortnox/preview").get_data(as_text=True)
+    assert [row.split(" | ")[0] for row in rows(page)] == [
+        "Customer c1", "Invoice 5", "Invoice 7"]
+    assert "2 customers" in page and "4 invoices" in page and "and 3 more" in page
+    waiting, _attention = card_counts(poll(client)())
+    assert waiting == 6
+    assert "Customer c1" in page.split("exactly as Fortnox would receive it", 1)[1]
+
+
 def test_preview_with_nothing_waiting(app: Flask, client: FlaskClient) -> None:
     login(client)
     page = client.get("/integrations/fortnox/preview").get_data(as_text=True)
