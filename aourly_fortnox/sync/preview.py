@@ -144,10 +144,13 @@ def build(company_id: str, earlier: bool = False) -> Preview:
     invoices = {object_id: invoice for kind, object_id, _label in items
                 if kind == "invoice" and earlier and adapter is not None
                 and (invoice := adapter.get_invoice(company_id, object_id)) is not None}
-    # Only the customers this preview plans are looked up among those already in Fortnox.
+    # Which of the planned customers are already in Fortnox. A due customer of the next sync
+    # has its row in this Fortnox company, so it is not synced there (one row per customer
+    # and company): only the offer's customers are looked up. (Looking up the sample's 100
+    # made PostgreSQL walk every customer of the company: 10 ms at 100,000 records.)
     synced = _synced_customers(company_id, db_number, {
         object_id for kind, object_id, _label in items if kind == "customer"
-    } | {invoice.customer_id for invoice in invoices.values()})
+    } | {invoice.customer_id for invoice in invoices.values()}) if earlier else {}
     # Customers past the sample are not planned: they count as not looked up.
     preview.unchecked = preview.counts.get("customer", 0) - sum(
         1 for kind, _id, _label in items if kind == "customer")
@@ -188,7 +191,9 @@ def _synced_customers(company_id: str, db_number: int, ids: set[str]) -> dict[st
     rows = session().execute(
         select(SyncRecord.object_id, SyncRecord.state, SyncRecord.remote_id).where(
             SyncRecord.company_id == company_id, SyncRecord.database_number == db_number,
-            SyncRecord.object_type == "customer", SyncRecord.object_id.in_(sorted(ids)),
+            SyncRecord.object_type == "customer",
+            SyncRecord.object_id == next(iter(ids)) if len(ids) == 1
+            else SyncRecord.object_id.in_(sorted(ids)),
         )
     ).all()
     return {r.object_id: str(r.remote_id) for r in rows

@@ -232,3 +232,23 @@ def test_the_preview_says_which_customers_are_linked_or_created_and_writes_nothi
     assert fortnox(sandbox, "invoices") == invoices
     with app.app_context():
         assert {r.state for r in state(app).db.session.query(SyncRecord)} == {"pending"}
+
+
+def test_the_previewed_invoice_names_its_customer_by_the_number_it_has_in_fortnox(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """A customer linked earlier to the owner's own Fortnox customer (number 1042, not ours):
+    the next invoice's body names 1042, as the push will send it."""
+    put(app, customer("c5", name="Länkad AB"), invoice("i5", customer_id="c5"))
+    with app.app_context():
+        session = state(app).db.session
+        session.add_all([
+            SyncRecord(company_id="acme", database_number=DB, object_type="customer",
+                       object_id="c5", state=RecordState.SYNCED, remote_id="1042", attempts=1),
+            SyncRecord(company_id="acme", database_number=DB, object_type="invoice",
+                       object_id="i5", state=RecordState.PENDING, attempts=0),
+        ])
+        session.commit()
+    page = client.get("/integrations/fortnox/preview").get_data(as_text=True)
+    assert "1 invoice" in page and "customer" not in page.split("fortnox-preview-counts")[1][:80]
+    assert "&#34;CustomerNumber&#34;: &#34;1042&#34;" in page and "AOUC5" not in page
