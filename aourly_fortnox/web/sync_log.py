@@ -23,6 +23,8 @@ from ..queries import recent_runs, record_summary, session, totals
 from ..state import state
 
 PAGE_SIZE = 50
+#: A row id no real row has in a URL built once for the page (the routes' largest id).
+_ID_PLACEHOLDER = 2**31 - 1
 
 #: The log's state filters: a name in the URL -> the states it lists.
 FILTERS: dict[str, tuple[str, ...]] = {
@@ -69,6 +71,8 @@ class Item:
     url: str | None
     #: Where the owner fixes it: (the link's words, translated; the page's URL).
     fix: tuple[str, str] | None
+    #: Where its Retry button posts.
+    retry_url: str
 
     @property
     def name(self) -> str:
@@ -169,7 +173,11 @@ def build(company_id: str, state_name: str | None = None, object_type: str | Non
     for code in {r.error_code for r in rows if r.error_code in FIX_PAGES}:
         words, endpoint = FIX_PAGES[str(code)]
         fixes[str(code)] = (_(words), url_for(endpoint))
-    items = [Item(r, object_url(r.object_type, r.object_id), fixes.get(r.error_code or ""))
+    # Each row's Retry URL from one url_for with a placeholder id (a url_for a row was a fifth
+    # of a full page's rendering: bench/pages.py).
+    retry = url_for("aourly_fortnox.retry_one", record_id=_ID_PLACEHOLDER)
+    items = [Item(r, object_url(r.object_type, r.object_id), fixes.get(r.error_code or ""),
+                  retry.replace(str(_ID_PLACEHOLDER), str(int(r.id))))
              for r in rows]
     return SyncLog(
         state=name, object_type=kind, page=page, total=total, items=items,

@@ -36,11 +36,16 @@ def test_the_log_lists_failures_with_reasons_and_retry_puts_one_back(
     app: Flask, client: FlaskClient
 ) -> None:
     failed = add_record(app, "acme", "12", RecordState.NEEDS_ATTENTION)
-    add_record(app, "acme", "13", RecordState.FAILED)
+    waiting = add_record(app, "acme", "13", RecordState.FAILED)
     add_record(app, "globex", "99", RecordState.FAILED)
     login(client)
     page = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "Sales 12 % is not mapped" in page and "2000423: Kontot hittades inte." in page
+    # Each row's Retry posts for that row, and its fix links to the mapping page.
+    assert f'action="/integrations/fortnox/log/{failed}/retry"' in page
+    assert '<a href="/integrations/fortnox/mapping">Open the account mapping</a>' in page
+    waiting_page = client.get("/integrations/fortnox/log?state=waiting").get_data(as_text=True)
+    assert f'action="/integrations/fortnox/log/{waiting}/retry"' in waiting_page
     assert "Invoice 99" not in page  # another company's failure never shows
     card = client.get("/integrations/fortnox/status").get_data(as_text=True)
     # Issue 16: an item retried by itself is *waiting*; only the owner's items need attention.
