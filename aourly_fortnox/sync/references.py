@@ -48,9 +48,14 @@ def installation_id() -> str:
     made without the migration gets its id in a short transaction of its own."""
     cache = state().cache
     if "installation_id" not in cache:
-        found = session().execute(
-            select(Installation.installation_id).order_by(Installation.id)
-        ).scalars().first()
+        db_session = session()
+        # No autoflush: flushing the caller's pending rows here would take SQLite's write
+        # lock in the caller's transaction, and _create's own transaction would then wait for
+        # it until "database is locked" (tests/plugin/test_installation.py).
+        with db_session.no_autoflush:
+            found = db_session.execute(
+                select(Installation.installation_id).order_by(Installation.id)
+            ).scalars().first()
         cache["installation_id"] = found or _create()
     return str(cache["installation_id"])
 

@@ -140,3 +140,4 @@ def test_a_job_that_lost_its_lease_does_not_update_a_customer_either(
     assert {k: v["requests"] for k, v in sandbox.stats().items()} == {
         k: v["requests"] for k, v in before.items()}
     assert row(app, "customer", "c8").state == "pending"
+
