@@ -230,3 +230,51 @@ def test_an_invoice_is_bookkept_after_create_when_the_owner_chose_it(
     (left,) = [i for i in fortnox(sandbox, "invoices")
                if i["ExternalInvoiceReference2"] == "A-i15"]
     assert left["Booked"] is False
+
+
+def test_a_fortnox_outage_leaves_items_waiting_for_their_next_try_until_the_cap(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """Fortnox answers 5xx: the item waits for its next automatic try, after a backoff the
+    log shows (between half the base wait and all of it after a first failure); the failure
+    at the attempt cap hands it to the owner, with no next try; Retry after the outage sends it
+    once."""
+    from datetime import timedelta
+
+    from aourly_fortnox.models import utcnow
+    from aourly_fortnox.sync.push import run_push
+
+    put(app, customer("c9"), invoice("i9", customer_id="c9"))
+    with app.app_context():
+        settings = state(app).settings
+        base, cap = float(settings.backoff_base), int(settings.max_attempts)
+    sandbox.admin("POST", "/_admin/faults", json={"error_rate": 1.0, "applied_rate": 0})
+    try:
+        before = utcnow()
+        send(app, "i9")
+        after = utcnow()
+        row = records(app)[("customer", "c9")]
+        assert (row.state, row.error_code, row.attempts) == (RecordState.FAILED, "RETRYING", 1)
+        assert row.next_attempt_at is not None and row.fortnox_message
+        assert before + timedelta(seconds=base / 2) <= row.next_attempt_at
+        assert row.next_attempt_at <= after + timedelta(seconds=base)
+        waiting = client.get("/integrations/fortnox/log?state=waiting").get_data(as_text=True)
+        assert "Kund c9" in waiting and "None: waits for you" not in waiting
+        with app.app_context():  # its last try before the cap is due now
+            session = state(app).db.session
+            session.query(SyncRecord).filter_by(object_id="c9").update(
+                {"attempts": cap - 1, "next_attempt_at": utcnow() - timedelta(seconds=1)})
+            session.commit()
+            run_push("acme")
+        row = records(app)[("customer", "c9")]
+        assert (row.state, row.error_code, row.attempts, row.next_attempt_at) == (
+            RecordState.NEEDS_ATTENTION, "RETRIES_EXHAUSTED", cap, None)
+        assert [c for c in fortnox(sandbox, "customers") if c["Name"] == "Kund c9"] == []
+    finally:
+        sandbox.admin("POST", "/_admin/faults", json={})
+    response = client.post(f"/integrations/fortnox/log/{row.id}/retry",
+                           data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert states(app, "invoice", "i9") == {"i9": "synced"}
+    assert states(app, "customer", "c9") == {"c9": "synced"}
+    assert len([c for c in fortnox(sandbox, "customers") if c["Name"] == "Kund c9"]) == 1
