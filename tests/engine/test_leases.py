@@ -1,0 +1,59 @@
+"""Which rows a push job may claim (sync/leases.py): due now, of the company's current Fortnox
+company, and not held by a live lease. ``is_due`` is what a finished job and the import ask
+before nudging the company's push again: a wrong "no" leaves items waiting for the next tick,
+a wrong "yes" queues jobs that find nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from aourly_fortnox.models import RecordState, SyncRecord, utcnow
+from aourly_fortnox.state import state
+from aourly_fortnox.sync import leases
+
+from .conftest import DB
+
+
+def add(app: Flask, **fields: Any) -> None:
+    values: dict[str, Any] = {"company_id": "acme", "database_number": DB,
+                              "object_type": "invoice", "state": RecordState.PENDING}
+    values.update(fields)
+    with app.app_context():
+        session = state(app).db.session
+        session.add(SyncRecord(object_id=f"r{session.query(SyncRecord).count()}", **values))
+        session.commit()
+
+
+def due(app: Flask) -> bool:
+    with app.app_context():
+        return leases.is_due("acme", DB)
+
+
+def test_only_an_item_that_a_job_could_claim_now_counts_as_due(app: Flask) -> None:
+    later, earlier = utcnow() + timedelta(hours=1), utcnow() - timedelta(seconds=1)
+    assert not due(app)  # nothing at all
+    add(app, company_id="globex")  # another company's
+    add(app, database_number=DB + 1)  # another Fortnox company's (before a switch)
+    add(app, state=RecordState.FAILED, next_attempt_at=later)  # waits for its next try
+    add(app, lease_token="a-job", lease_expires_at=later)  # a live job holds it
+    add(app, object_type="account")  # not a type the push sends
+    for other in (RecordState.HELD, RecordState.EARLIER, RecordState.SYNCED,
+                  RecordState.NEEDS_ATTENTION):
+        add(app, state=other)
+    assert not due(app)
+    with app.app_context():  # claiming finds nothing either
+        assert leases.claim_due("acme", DB, 10, lease_seconds=60) == []
+    add(app, state=RecordState.FAILED, next_attempt_at=earlier)  # its next try has come
+    assert due(app)
+
+
+def test_an_item_whose_job_died_is_due_once_its_lease_has_run_out(app: Flask) -> None:
+    add(app, lease_token="a-dead-job", lease_expires_at=utcnow() - timedelta(seconds=1))
+    assert due(app)
+    with app.app_context():
+        (claim,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
+        assert claim.token != "a-dead-job"
+        assert not leases.is_due("acme", DB)  # now held by the new job's live lease
