@@ -42,3 +42,11 @@ def test_the_least_time_to_the_owner_with_the_defaults_is_32_minutes() -> None:
 def test_waits_still_spread_rows_that_failed_together() -> None:
     waits = {round(backoff_seconds(3, BASE, CAP, random.Random(seed)), 3) for seed in range(50)}
     assert len(waits) > 40 and min(waits) >= 60 and max(waits) <= 120
+
+
+def test_the_random_half_spans_the_whole_upper_half_of_the_ceiling() -> None:
+    """Rows that failed together spread over all of [ceiling / 2, ceiling], not a slice of it:
+    the spread is what keeps them from coming back at Fortnox at once."""
+    ceiling = min(CAP, BASE * 2 ** 2)  # the 3rd attempt: 120 s with the defaults
+    waits = [backoff_seconds(3, BASE, CAP, random.Random(seed)) for seed in range(200)]
+    assert min(waits) < ceiling * 0.55 and max(waits) > ceiling * 0.95
