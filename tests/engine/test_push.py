@@ -3,6 +3,7 @@ owner already has them, and every refusal lands with its reason."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from aourly_fortnox.host import InvoiceRowData
-from aourly_fortnox.models import AccountMapping, RecordState, SyncRecord
+from aourly_fortnox.models import AccountMapping, RecordState, SyncRecord, utcnow
 from aourly_fortnox.state import state
 
 from ..plugin.test_access import csrf
@@ -94,6 +95,13 @@ def test_several_matches_need_the_owner_who_links_one_and_the_invoice_goes(
     assert len(row.candidates or []) == 2
     waiting = records(app)[("invoice", "i9")]
     assert (waiting.state, waiting.error_code) == ("pending", "WAITING_FOR_CUSTOMER")
+    assert waiting.error_params == {"customer_id": "c9", "name": "Kund c9"}
+    # Held by the owner's choice: it looks again only after the backoff cap (the choice
+    # releases it at once), not every few seconds.
+    with app.app_context():
+        cap = float(state(app).settings.backoff_cap)
+    assert waiting.next_attempt_at is not None
+    assert waiting.next_attempt_at > utcnow() + timedelta(seconds=cap - 60)
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "2 customers in Fortnox have the organisation number" in log
     assert "Link this customer" in log and "Create a new customer" in log
@@ -239,9 +247,6 @@ def test_a_fortnox_outage_leaves_items_waiting_for_their_next_try_until_the_cap(
     log shows (between half the base wait and all of it after a first failure); the failure
     at the attempt cap hands it to the owner, with no next try; Retry after the outage sends it
     once."""
-    from datetime import timedelta
-
-    from aourly_fortnox.models import utcnow
     from aourly_fortnox.sync.push import run_push
 
     put(app, customer("c9"), invoice("i9", customer_id="c9"))
@@ -278,3 +283,38 @@ def test_a_fortnox_outage_leaves_items_waiting_for_their_next_try_until_the_cap(
     assert states(app, "invoice", "i9") == {"i9": "synced"}
     assert states(app, "customer", "c9") == {"c9": "synced"}
     assert len([c for c in fortnox(sandbox, "customers") if c["Name"] == "Kund c9"]) == 1
+
+
+def test_an_invoice_whose_customer_was_never_recorded_brings_it_along(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """An invoice row whose customer has no outbox row (a host that recorded only the
+    invoice): the push records the customer, the invoice waits a few seconds for it, saying
+    for whom, and both reach Fortnox, the customer once."""
+    from aourly_fortnox.sync.push import run_push
+
+    put(app, customer("c4"), invoice("i4", customer_id="c4"))
+    with app.app_context():
+        session = state(app).db.session
+        session.add(SyncRecord(company_id="acme", database_number=DB, object_type="invoice",
+                               object_id="i4", state=RecordState.PENDING))
+        session.commit()
+        started = utcnow()
+        run_push("acme")
+    rows = records(app)
+    assert rows[("customer", "c4")].state == RecordState.SYNCED  # recorded, then sent
+    waiting = rows[("invoice", "i4")]
+    assert (waiting.state, waiting.error_code) == (RecordState.PENDING, "WAITING_FOR_CUSTOMER")
+    assert waiting.error_params == {"customer_id": "c4", "name": "Kund c4"}
+    assert waiting.next_attempt_at is not None  # a few seconds, not the backoff cap
+    assert started < waiting.next_attempt_at < started + timedelta(seconds=60)
+    with app.app_context():
+        session = state(app).db.session
+        session.query(SyncRecord).filter_by(object_id="i4").update(
+            {"next_attempt_at": utcnow() - timedelta(seconds=1)})
+        session.commit()
+        run_push("acme")
+    assert states(app, "invoice", "i4") == {"i4": "synced"}
+    assert len([c for c in fortnox(sandbox, "customers") if c["Name"] == "Kund c4"]) == 1
+    assert [i["CustomerNumber"] for i in fortnox(sandbox, "invoices")
+            if i["ExternalInvoiceReference2"] == "A-i4"] == [rows[("customer", "c4")].remote_id]
