@@ -184,11 +184,15 @@ def test_the_owner_hears_of_a_new_problem_once_not_per_retry(
     try:
         put(app, customer("c9", country_code="SWE"), invoice("i9", customer_id="c9"))
         send(app, "i9")
-        assert [(h["object_type"], h["object_id"], h["code"], h["label"]) for h in heard] == [
-            ("customer", "c9", "COUNTRY_CODE_INVALID", "Kund c9")]
         with app.app_context():
-            record_id = state(app).db.session.query(SyncRecord).filter_by(
-                object_type="customer", object_id="c9").one().id
+            found = state(app).db.session.query(SyncRecord).filter_by(
+                object_type="customer", object_id="c9").one()
+            record_id, params = found.id, dict(found.error_params or {})
+        # Exactly the keywords the README promises a host's receiver.
+        assert heard == [{"company_id": "acme", "record_id": record_id, "object_type": "customer",
+                          "object_id": "c9", "label": "Kund c9", "code": "COUNTRY_CODE_INVALID",
+                          "params": params}]
+        assert params == {"country_code": "SWE", "name": "Kund c9"}
         for _ in range(2):  # the owner presses Retry without fixing anything
             client.post(f"/integrations/fortnox/log/{record_id}/retry",
                         data={"csrf_token": csrf(client)})
