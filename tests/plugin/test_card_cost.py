@@ -244,3 +244,22 @@ def test_the_preview_counts_every_due_item_but_asks_the_host_for_a_bounded_sampl
     assert sum(counts.values()) == waiting > preview.SAMPLE_LIMIT  # every due item counted
     assert 0 < len(asked) <= preview.SAMPLE_LIMIT + 2, len(asked)
     assert "more customers were not looked up in Fortnox" in page
+
+
+def test_the_imports_suggestions_and_mapping_line_read_the_chart_once(app: Flask) -> None:
+    """Every import suggests accounts and stores the card's mapping line: one read of the
+    chart for both, also when no imported year covers today."""
+    from aourly_fortnox.models import FinancialYear
+
+    with app.app_context():
+        install_chart()
+    add_accounts(app, 2000)
+    with plugin_statements(app) as statements, app.app_context():
+        assert mapping.prefill_suggestions("acme") == 9
+    assert len(reads_chart(statements)) == 1, reads_chart(statements)
+    with app.app_context():
+        state(app).db.session.query(FinancialYear).filter_by(fortnox_id=2).delete()
+        state(app).db.session.commit()
+    with plugin_statements(app) as statements, app.app_context():
+        assert mapping.prefill_suggestions("acme") == 0
+    assert len(reads_chart(statements)) == 1, reads_chart(statements)

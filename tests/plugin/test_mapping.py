@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, tzinfo
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -264,6 +268,8 @@ def test_an_import_that_loses_the_year_covering_today_updates_the_cards_mapping_
     assert len(stored(app)) == 9  # the owner's mapping is kept
     page = client.get("/integrations/").get_data(as_text=True)
     assert "Mapping complete" not in page
+    # Each stored account is now unchecked: invalid, not missing.
+    assert "9 mapped accounts are not valid" in page
 
 
 def test_a_re_import_suggests_only_what_the_owner_left_unset_and_what_the_chart_has(
@@ -307,3 +313,61 @@ def test_one_key_left_unset_is_counted_as_one_account_missing(
     page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
     assert "Account mapping saved. Mapping incomplete: 1 account missing" in page
     assert "bank" not in stored(app)
+
+
+# -- the accounts set in Fortnox, and the company's date ---------------------------------------
+def predefined_rows(page: str) -> list[tuple[str, str, str, str]]:
+    """The "Set in Fortnox" table: label, Fortnox's name, account, note."""
+    return re.findall(
+        r'<tr><td>([^<]*) <span class="fx-muted fx-small">([^<]*)</span></td>'
+        r"<td>([^<]*)</td><td>(?:<span class=\"fx-warn\">([^<]*)</span>)?</td></tr>", page)
+
+
+def test_the_accounts_set_in_fortnox_are_listed_each_with_its_own_note(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Every predefined account invoices use, by name and number; a note only where it differs
+    from BAS, or where invoices and vouchers book receivables on different accounts."""
+    with app.app_context():
+        install_chart(predefined={"OUTVAT_MP1": 2611, "OUTVAT_MP2": 2620, "CUSTCLAIM": 1510})
+    login(client)
+    assert post_mapping(client, FULL).status_code == 303  # receivables 1510, as invoices
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert predefined_rows(page) == [
+        ("Output VAT 25 %", "OUTVAT_MP1", "2611", ""),
+        ("Output VAT 12 %", "OUTVAT_MP2", "2620", "⚠ Differs from BAS (2621)."),
+        ("Output VAT 6 %", "OUTVAT_MP3", "not set", ""),  # not set in Fortnox: no note
+        ("Accounts receivable on invoices", "CUSTCLAIM", "1510", ""),
+    ]
+    assert post_mapping(client, {**FULL, "receivables": "1930"}).status_code == 303
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert predefined_rows(page)[-1] == (
+        "Accounts receivable on invoices", "CUSTCLAIM", "1510",
+        "⚠ Invoices book receivables on 1510 in Fortnox, but vouchers use 1930 (your "
+        "Accounts receivable mapping).")
+
+
+class NewYearsNightInStockholm(datetime):
+    """The clock at 23:30 UTC on New Year's Eve 2026: already 00:30 on 1 January in Sweden."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        moment = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+def test_the_mapping_is_checked_against_the_year_of_the_companys_date_not_the_servers(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server on UTC is still in the old year for an hour after midnight in Stockholm."""
+    monkeypatch.setattr(mapping, "datetime", NewYearsNightInStockholm)
+    with app.app_context():
+        install_chart(years=((1, date(2026, 1, 1), date(2026, 12, 31)),
+                             (2, date(2027, 1, 1), date(2027, 12, 31))),
+                      missing={1: {3108}})  # Sales EU exists only in the new year
+        assert mapping.today() == date(2027, 1, 1)
+    login(client)
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert "Checked against the financial year 2027-01-01 – 2027-12-31" in page
+    assert post_mapping(client, FULL).status_code == 303
+    assert stored(app)["sales_eu"] == (3108, True)

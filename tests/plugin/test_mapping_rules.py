@@ -303,3 +303,58 @@ def test_a_year_without_imported_accounts_names_the_missing_account(app: Flask) 
         with pytest.raises(MappingProblem) as problem:
             AccountResolver("acme").account("bank", date(THIS_YEAR - 1, 6, 1))
     assert problem.value.code == "ACCOUNT_MISSING"
+
+
+# -- a host voucher's own accounts, in the year of its date -----------------------------------
+def test_a_voucher_goes_into_the_year_covering_its_date_from_the_first_day_to_the_last(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        install_chart()
+        resolver = AccountResolver("acme")
+        for day, year in ((date(THIS_YEAR - 1, 1, 1), 1), (date(THIS_YEAR - 1, 12, 31), 1),
+                          (date(THIS_YEAR, 1, 1), 2), (date(THIS_YEAR, 12, 31), 2)):
+            assert resolver.year(day).fortnox_id == year, day
+            assert resolver.own_account(4600, day) == 4600, day
+
+
+def own_account_problem(
+    app: Flask, day: date, missing: dict[int, set[int]] | None = None,
+    inactive: dict[int, set[int]] | None = None,
+) -> MappingProblem:
+    """Why a voucher row on the host's own account 4600 dated ``day`` cannot go."""
+    with app.app_context():
+        install_chart(missing=missing, inactive=inactive)
+        with pytest.raises(MappingProblem) as problem:
+            AccountResolver("acme").own_account(4600, day)
+    return problem.value
+
+
+def test_a_voucher_row_on_an_account_missing_in_its_year_names_the_account_and_the_year(
+    app: Flask,
+) -> None:
+    problem = own_account_problem(app, date(THIS_YEAR - 1, 12, 31), missing={1: {4600}})
+    assert problem.code == "VOUCHER_ACCOUNT_MISSING"
+    year = f"{THIS_YEAR - 1}-01-01 – {THIS_YEAR - 1}-12-31"
+    assert problem.params == {"number": 4600, "year": year}
+    assert problem.reason == (
+        f"A voucher row books to account 4600, which does not exist in financial year {year}: "
+        "add it in Fortnox and refresh the chart, or correct the row.")
+
+
+def test_a_voucher_row_in_a_year_whose_accounts_were_never_imported_is_missing_not_a_crash(
+    app: Flask,
+) -> None:
+    from .charts import BASE_CHART
+
+    problem = own_account_problem(app, date(THIS_YEAR - 1, 6, 1), missing={1: set(BASE_CHART)})
+    assert problem.code == "VOUCHER_ACCOUNT_MISSING"
+
+
+def test_a_voucher_row_on_an_inactive_account_says_it_is_inactive(app: Flask) -> None:
+    problem = own_account_problem(app, date(THIS_YEAR, 6, 1), inactive={2: {4600}})
+    assert problem.code == "VOUCHER_ACCOUNT_INACTIVE"
+    assert problem.reason == (
+        f"A voucher row books to account 4600, which is inactive in financial year "
+        f"{THIS_YEAR}-01-01 – {THIS_YEAR}-12-31: activate it in Fortnox and refresh the chart, "
+        "or correct the row.")
