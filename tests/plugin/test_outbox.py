@@ -4,11 +4,14 @@ the state that tells the truth (pending, held, synced), and the badges read it b
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from aourly_fortnox.host import CustomerData, InvoiceData, InvoiceRowData
 from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.models import (
     Connection,
@@ -280,3 +283,62 @@ def test_releasing_held_items_releases_only_the_owners_company(app: Flask) -> No
         ("globex", DB_NUMBER + 1, "invoice", "9", held, 0)]
     assert [r[4] for r in rows(app) if r[0] == "acme"] == [str(RecordState.PENDING)]
 
+
+
+def sent(app: Flask, *invoices: tuple[str, str]) -> None:
+    """The host has sent these invoices (invoice id, customer id)."""
+    adapter = state(app).adapter
+    row = InvoiceRowData("Konsulttimmar", Decimal("1"), Decimal("800.00"), 25)
+    for invoice_id, customer_id in invoices:
+        adapter.customers[("acme", customer_id)] = CustomerData(  # type: ignore[attr-defined]
+            id=customer_id, name=f"Kund {customer_id}")
+        adapter.invoices[("acme", invoice_id)] = InvoiceData(  # type: ignore[attr-defined]
+            id=invoice_id, number=f"A-{invoice_id}", customer_id=customer_id,
+            invoice_date=date.today(), due_date=date.today(), rows=(row,))
+
+
+def test_send_earlier_moves_every_earlier_item_and_counts_the_invoices(app: Flask) -> None:
+    sent(app, ("1", "c1"), ("2", "c1"), ("3", "c3"))
+    with app.app_context():
+        # Before the first connection: invoice 1, its customer, invoice 2 (in that order).
+        for kind, object_id in (("invoice", "1"), ("customer", "c1"), ("invoice", "2")):
+            outbox.record_push("acme", kind, object_id, commit=True)
+        install_chart()
+        # The customer was recorded again since, for this Fortnox company: that row carries
+        # it, the earlier one goes (and the items after it still move).
+        db = state(app).db
+        db.session.add(SyncRecord(company_id="acme", database_number=DB_NUMBER,
+                                  object_type="customer", object_id="c1",
+                                  state=RecordState.SYNCED, remote_id="C-1"))
+        db.session.commit()
+        before = utcnow()
+        # Invoices 1 and 2, and 3, which the host sent before the plugin was installed.
+        assert outbox.send_earlier("acme") == 3
+        assert outbox.earlier_records("acme") == []
+    pending = str(RecordState.PENDING)
+    assert rows(app) == [
+        ("acme", DB_NUMBER, "customer", "c1", str(RecordState.SYNCED), 0),
+        ("acme", DB_NUMBER, "customer", "c3", pending, 0),
+        ("acme", DB_NUMBER, "invoice", "1", pending, 0),
+        ("acme", DB_NUMBER, "invoice", "2", pending, 0),
+        ("acme", DB_NUMBER, "invoice", "3", pending, 0),
+    ]
+    with app.app_context():
+        for record in state(app).db.session.query(SyncRecord).filter_by(state=pending):
+            due = record.next_attempt_at
+            assert due is not None  # due now, not left for a later retry
+            due = due if due.tzinfo else due.replace(tzinfo=before.tzinfo)
+            assert before <= due <= utcnow()
+
+
+def test_send_earlier_while_disconnected_is_refused_and_changes_nothing(app: Flask) -> None:
+    sent(app, ("1", "c1"), ("2", "c2"))
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)  # before the first connection
+        install_chart()
+        db = state(app).db
+        db.session.query(Connection).one().status = ConnectionStatus.DISCONNECTED
+        db.session.commit()
+        before = rows(app)
+        assert outbox.send_earlier("acme") is None
+    assert rows(app) == before == [("acme", 0, "invoice", "1", str(RecordState.EARLIER), 0)]
