@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from aourly_fortnox.host import InvoiceRowData
 from aourly_fortnox.models import AccountMapping, RecordState, SyncRecord, utcnow
 from aourly_fortnox.state import state
-from aourly_fortnox.sync import dispatch
+from aourly_fortnox.sync import dispatch, outbox
 
+from ..plugin.flow import connect
 from ..plugin.test_access import csrf
 from ..plugin.test_mapping import FULL, post_mapping
 from .conftest import DB, customer, fortnox, invoice, put, send, states
@@ -247,6 +248,52 @@ def test_after_disconnect_not_one_more_request_is_sent_and_sends_are_held(
     send(app, "i4")
     assert states(app, "invoice", "i4") == {"i4": "held"}
     assert sandbox.stats() == before
+
+
+def test_held_items_go_to_fortnox_when_the_owner_sends_them_after_reconnecting(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    assert client.post("/integrations/fortnox/disconnect",
+                       data={"csrf_token": csrf(client)}).status_code == 303
+    put(app, customer("c18"), invoice("i18", customer_id="c18"))
+    send(app, "i18")
+    assert states(app, "invoice", "i18") == {"i18": "held"}
+    assert connect(client).status_code == 303
+    assert states(app, "invoice", "i18") == {"i18": "held"}  # only the owner releases them
+    response = client.post("/integrations/fortnox/held/send", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    # Released items are pushed at once (their push job starts), customer first.
+    assert states(app, "invoice", "i18") == {"i18": "synced"}
+    assert states(app, "customer", "c18") == {"c18": "synced"}
+    sent = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i18"]
+    assert [i["CustomerNumber"] for i in sent] == ["AOUC18"]
+
+
+def test_retry_and_retry_all_start_the_push_job_themselves(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """``outbox.retry`` and ``retry_all`` queue the items again: once they commit, the push
+    job sends them (the log's buttons also start a sync run; these do not depend on it)."""
+    with app.app_context():
+        session = state(app).db.session
+        session.query(AccountMapping).filter_by(company_id="acme", key="sales_12").delete()
+        session.commit()
+    food = InvoiceRowData("Livsmedel", Decimal("1"), Decimal("100.00"), 12)
+    put(app, customer("c19"), invoice("i19", customer_id="c19", rows=(food,)),
+        invoice("i20", customer_id="c19", rows=(food,)))
+    send(app, "i19")
+    send(app, "i20")
+    assert states(app, "invoice", "i19", "i20") == {"i19": "needs_attention",
+                                                    "i20": "needs_attention"}
+    assert post_mapping(client, FULL).status_code == 303
+    with app.app_context():
+        assert outbox.retry("acme", records(app)[("invoice", "i19")].id) is True
+    assert states(app, "invoice", "i19", "i20") == {"i19": "synced", "i20": "needs_attention"}
+    with app.app_context():
+        assert outbox.retry_all("acme") == 1
+    assert states(app, "invoice", "i20") == {"i20": "synced"}
+    sent = [i for i in fortnox(sandbox, "invoices") if i["CustomerNumber"] == "AOUC19"]
+    assert sorted(i["ExternalInvoiceReference2"] for i in sent) == ["A-i19", "A-i20"]
 
 
 def test_our_customer_is_updated_only_when_its_data_changed(
