@@ -342,3 +342,33 @@ def test_send_earlier_while_disconnected_is_refused_and_changes_nothing(app: Fla
         before = rows(app)
         assert outbox.send_earlier("acme") is None
     assert rows(app) == before == [("acme", 0, "invoice", "1", str(RecordState.EARLIER), 0)]
+
+
+def test_the_current_fortnox_companys_row_wins_the_badge_whatever_the_states_are(
+    app: Flask,
+) -> None:
+    """The badge is the current Fortnox company's row, never the unbound one's, even where
+    the unbound one's state would sort after it (held after failed)."""
+    with app.app_context():
+        install_chart()
+        db = state(app).db
+        for db_number, record_state in ((0, RecordState.HELD), (DB_NUMBER, RecordState.FAILED)):
+            db.session.add(SyncRecord(company_id="acme", database_number=db_number,
+                                      object_type="invoice", object_id="1", state=record_state))
+        db.session.commit()
+        assert outbox.sync_states("acme", "invoice", ["1"]) == {"1": str(RecordState.FAILED)}
+
+
+def test_without_a_host_adapter_a_synced_customer_sent_again_is_left_to_the_push(
+    app: Flask,
+) -> None:
+    """No adapter to read the customer from: the outbox cannot tell whether it changed, so
+    it is due again (the push job decides), rather than failing the host's request."""
+    with app.app_context():
+        install_chart()
+        outbox.record_push("acme", "customer", "7", commit=True)
+    mark_synced(app, "customer", "7", "C-7")
+    with app.app_context():
+        state(app).adapter = None
+        outbox.record_push("acme", "customer", "7", commit=True)
+    assert state_of(app, "customer", "7") == (str(RecordState.PENDING), True)
