@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from aourly_fortnox.host import CustomerData, InvoiceData, InvoiceRowData
+from aourly_fortnox.host import CustomerData, InvoiceData, InvoiceRowData, VoucherData
 from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.models import (
     Connection,
@@ -372,3 +372,81 @@ def test_without_a_host_adapter_a_synced_customer_sent_again_is_left_to_the_push
         state(app).adapter = None
         outbox.record_push("acme", "customer", "7", commit=True)
     assert state_of(app, "customer", "7") == (str(RecordState.PENDING), True)
+
+
+def labels(app: Flask) -> dict[tuple[str, str], str | None]:
+    with app.app_context():
+        state(app).db.session.expire_all()
+        return {(r.object_type, r.object_id): r.label
+                for r in state(app).db.session.query(SyncRecord)}
+
+
+def test_each_item_is_labelled_as_the_owner_knows_it(app: Flask) -> None:
+    sent(app, ("1", "c1"))
+    adapter = state(app).adapter
+    adapter.customers[("acme", "c2")] = CustomerData(  # type: ignore[attr-defined]
+        id="c2", name="Å" * 300)
+    adapter.vouchers[("acme", "v1")] = VoucherData(  # type: ignore[attr-defined]
+        id="v1", description="Utbetalning Stripe 2024-05", transaction_date=date.today())
+    with app.app_context():
+        install_chart()
+        for kind, object_id in (("invoice", "1"), ("customer", "c2"), ("voucher", "v1"),
+                                ("voucher", "v2")):  # v2: the host no longer has it
+            outbox.record_push("acme", kind, object_id, commit=True)
+    assert labels(app) == {("invoice", "1"): "A-1 · Kund c1",
+                           ("customer", "c2"): "Å" * 255,  # the column's length
+                           ("voucher", "v1"): "Utbetalning Stripe 2024-05",
+                           ("voucher", "v2"): None}
+
+
+def test_an_invoice_brings_its_customer_unless_the_companys_customer_is_synced(
+    app: Flask,
+) -> None:
+    sent(app, ("1", "c1"), ("2", "c2"), ("3", "c3"))
+    with app.app_context():
+        install_chart()
+        db = state(app).db
+        for company, customer_id, record_state in (
+            ("acme", "c1", RecordState.SYNCED),  # in Fortnox (edited since: no matter)
+            ("acme", "c3", RecordState.FAILED),  # not in Fortnox: goes again with its invoice
+            ("globex", "c2", RecordState.SYNCED),  # another company's customer of that id
+        ):
+            db.session.add(SyncRecord(company_id=company, database_number=DB_NUMBER,
+                                      object_type="customer", object_id=customer_id,
+                                      state=record_state, remote_id="C-1", attempts=5))
+        db.session.commit()
+        for invoice_id in ("1", "2", "3"):
+            outbox.record_invoice("acme", invoice_id)
+        db.session.commit()
+    pending, synced = str(RecordState.PENDING), str(RecordState.SYNCED)
+    assert [r for r in rows(app) if r[2] == "customer"] == [
+        ("acme", DB_NUMBER, "customer", "c1", synced, 5),
+        ("acme", DB_NUMBER, "customer", "c2", pending, 0),
+        ("acme", DB_NUMBER, "customer", "c3", pending, 0),
+        ("globex", DB_NUMBER, "customer", "c2", synced, 5),
+    ]
+    assert [r[3:5] for r in rows(app) if r[2] == "invoice"] == [
+        ("1", pending), ("2", pending), ("3", pending)]
+
+
+def test_without_a_host_adapter_an_invoice_is_recorded_alone(app: Flask) -> None:
+    with app.app_context():
+        install_chart()
+        state(app).adapter = None
+        outbox.record_invoice("acme", "1")
+        state(app).db.session.commit()
+    assert rows(app) == [("acme", DB_NUMBER, "invoice", "1", str(RecordState.PENDING), 0)]
+
+
+def test_an_earlier_row_of_another_company_or_type_is_not_the_items_own(app: Flask) -> None:
+    """Before the first connection: Globex's invoice 1 and Acme's customer 1 (host ids are
+    per table). Acme's invoice 1, sent once connected, gets its own row and goes."""
+    with app.app_context():
+        outbox.record_push("globex", "invoice", "1", commit=True)
+        outbox.record_push("acme", "customer", "1", commit=True)
+        install_chart("acme")
+        outbox.record_push("acme", "invoice", "1", commit=True)
+    earlier = str(RecordState.EARLIER)
+    assert rows(app) == [("acme", 0, "customer", "1", earlier, 0),
+                         ("acme", DB_NUMBER, "invoice", "1", str(RecordState.PENDING), 0),
+                         ("globex", 0, "invoice", "1", earlier, 0)]
