@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from aourly_fortnox.models import RecordState, SyncRecord
+from aourly_fortnox.models import RecordState, SyncRecord, utcnow
 from aourly_fortnox.state import state
 
 from .conftest import login
@@ -122,3 +123,36 @@ def test_linking_one_candidate_is_synced_and_create_is_queued_now(
     assert states(app)["acme/c2"] == ("pending", 0)
     page = client.get("/integrations/fortnox/log?state=waiting").get_data(as_text=True)
     assert re.search(r'data-label="Next automatic attempt">[-0-9]{10} \d\d:\d\d</td>', page)
+
+
+def test_linking_a_customer_releases_only_the_invoices_that_waited_for_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    linked = add_ambiguous(app, "acme", "c1")
+    later = utcnow() + timedelta(days=1)
+    with app.app_context():
+        db = state(app).db
+        for company, db_number, object_id, customer_id in (
+            ("acme", 0, "20", "c1"),  # waits for this customer: due now
+            ("acme", 0, "21", "c9"),  # waits for another one
+            ("acme", 2002, "22", "c1"),  # the same customer in another Fortnox company
+            ("globex", 0, "23", "c1"),  # another company's customer of that id
+        ):
+            db.session.add(SyncRecord(
+                company_id=company, database_number=db_number, object_type="invoice",
+                object_id=object_id, state=RecordState.PENDING, next_attempt_at=later,
+                error_code="WAITING_FOR_CUSTOMER",
+                error_params={"customer_id": customer_id, "name": "Måleri AB"}))
+        db.session.commit()
+    login(client)
+    before = utcnow()
+    assert choose(client, linked, customer_number="11") == 303
+    with app.app_context():
+        due = {r.object_id: r.next_attempt_at
+               for r in state(app).db.session.query(SyncRecord).filter_by(object_type="invoice")}
+    assert due["20"] is not None
+    assert before <= (due["20"] if due["20"].tzinfo else due["20"].replace(tzinfo=UTC)) <= utcnow()
+    for kept in ("21", "22", "23"):
+        moment = due[kept]
+        assert moment is not None
+        assert (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) == later
