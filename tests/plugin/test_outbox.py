@@ -450,3 +450,19 @@ def test_an_earlier_row_of_another_company_or_type_is_not_the_items_own(app: Fla
     assert rows(app) == [("acme", 0, "customer", "1", earlier, 0),
                          ("acme", DB_NUMBER, "invoice", "1", str(RecordState.PENDING), 0),
                          ("globex", 0, "invoice", "1", earlier, 0)]
+
+
+def test_an_earlier_item_sent_again_after_connecting_still_waits_for_the_owners_offer(
+    app: Flask,
+) -> None:
+    sent(app, ("1", "c1"))
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "1", commit=True)  # before the first connection
+        install_chart()
+        state(app).adapter.invoices[("acme", "1")] = InvoiceData(  # type: ignore[attr-defined]
+            id="1", number="A-1b", customer_id="c1", invoice_date=date.today(),
+            due_date=date.today(), rows=())
+        outbox.record_push("acme", "invoice", "1", commit=True)  # edited and sent again
+    # One row, still earlier (never sent by itself), under its new name.
+    assert rows(app) == [("acme", 0, "invoice", "1", str(RecordState.EARLIER), 0)]
+    assert labels(app) == {("invoice", "1"): "A-1b · Kund c1"}

@@ -304,8 +304,10 @@ def test_a_companys_first_records_written_at_once_never_deadlock(postgres_url: s
         db.engine.dispose()
 
 
-#: Each owner's action on the sync log or the card, and the row it changes.
+#: Each owner's action on the sync log or the card (and the host sending the item again), and
+#: the row it changes.
 OWNER_ACTIONS = {
+    "record_push": RecordState.FAILED,
     "retry": RecordState.FAILED,
     "retry_all": RecordState.FAILED,
     "send_held": RecordState.HELD,
@@ -320,10 +322,11 @@ def test_an_owners_action_during_a_push_job_waits_for_it_and_never_deadlocks(
     postgres_url: str, action: str
 ) -> None:
     """A push job takes the company's summary first, then changes rows. An owner's action
-    (Retry, Retry all, Send held items, Send earlier items, a link choice) on the same row
-    must take the summary first too: one that changed the row first would hold the row while
-    its commit waited for the summary, the push job would wait for the row, and PostgreSQL
-    would end one of them with a deadlock (the owner's click or the push job failing)."""
+    (Retry, Retry all, Send held items, Send earlier items, a link choice), or the host's
+    sending the item again, on the same row must take the summary first too: one that
+    changed the row first would hold the row while its commit waited for the summary, the
+    push job would wait for the row, and PostgreSQL would end one of them with a deadlock
+    (the owner's click, the host's request or the push job failing)."""
     import threading
     import time
 
@@ -362,6 +365,8 @@ def test_an_owners_action_during_a_push_job_waits_for_it_and_never_deadlocks(
             with app.app_context():
                 if action == "retry":
                     assert outbox.retry("acme", record_id) is True
+                elif action == "record_push":
+                    outbox.record_push("acme", "customer", "c1", commit=True)
                 elif action == "link_customer":
                     assert outbox.link_customer("acme", record_id, "12", create=False) is True
                 else:
