@@ -466,3 +466,21 @@ def test_an_earlier_item_sent_again_after_connecting_still_waits_for_the_owners_
     # One row, still earlier (never sent by itself), under its new name.
     assert rows(app) == [("acme", 0, "invoice", "1", str(RecordState.EARLIER), 0)]
     assert labels(app) == {("invoice", "1"): "A-1b · Kund c1"}
+
+
+def test_an_earlier_customer_needed_by_an_invoice_sent_after_connecting_goes_with_it(
+    app: Flask,
+) -> None:
+    sent(app, ("1", "c1"), ("2", "c1"))
+    with app.app_context():
+        outbox.record_invoice("acme", "1")  # before the first connection: both earlier
+        state(app).db.session.commit()
+        install_chart()
+        outbox.record_invoice("acme", "2")
+        state(app).db.session.commit()
+    # The customer's one row moved to this Fortnox company and goes first; invoice 1 still
+    # waits for the owner's offer.
+    pending = str(RecordState.PENDING)
+    assert rows(app) == [("acme", 0, "invoice", "1", str(RecordState.EARLIER), 0),
+                         ("acme", DB_NUMBER, "customer", "c1", pending, 0),
+                         ("acme", DB_NUMBER, "invoice", "2", pending, 0)]
