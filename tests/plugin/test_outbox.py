@@ -484,3 +484,25 @@ def test_an_earlier_customer_needed_by_an_invoice_sent_after_connecting_goes_wit
     assert rows(app) == [("acme", 0, "invoice", "1", str(RecordState.EARLIER), 0),
                          ("acme", DB_NUMBER, "customer", "c1", pending, 0),
                          ("acme", DB_NUMBER, "invoice", "2", pending, 0)]
+
+
+def test_an_earlier_customer_with_a_row_in_this_fortnox_company_is_not_moved_there(
+    app: Flask,
+) -> None:
+    sent(app, ("1", "c1"), ("2", "c1"))
+    with app.app_context():
+        outbox.record_push("acme", "customer", "c1", commit=True)  # before the first connection
+        install_chart()
+        db = state(app).db
+        db.session.add(SyncRecord(company_id="acme", database_number=DB_NUMBER,
+                                  object_type="customer", object_id="c1",
+                                  state=RecordState.FAILED, attempts=2))
+        db.session.commit()
+        # Its row here carries the customer: the earlier one is not moved onto it (the host's
+        # request would fail on the unique key).
+        outbox.record_invoice("acme", "2")
+        db.session.commit()
+    assert [r[:5] for r in rows(app)] == [
+        ("acme", 0, "customer", "c1", str(RecordState.EARLIER)),
+        ("acme", DB_NUMBER, "customer", "c1", str(RecordState.FAILED)),
+        ("acme", DB_NUMBER, "invoice", "2", str(RecordState.PENDING))]
