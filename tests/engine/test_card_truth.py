@@ -170,6 +170,14 @@ def test_invoices_sent_before_the_first_connection_are_offered_and_sent_only_aft
     assert sorted(i["ExternalInvoiceReference2"] for i in sent) == ["A-i1", "A-i2", "A-i3"]
     shown = card(client)
     assert "earlier invoice" not in shown and "0 waiting" in shown
+    # They are all recorded now: a reconnect to this Fortnox company never reads the host's
+    # sent invoices again to count them.
+    asks = len(asked)
+    assert client.post("/integrations/fortnox/disconnect",
+                       data={"csrf_token": csrf(client)}).status_code == 303
+    assert connect(client).status_code == 303
+    assert len(asked) == asks
+    assert "earlier invoice" not in card(client)
 
 
 def test_the_owner_hears_of_a_new_problem_once_not_per_retry(

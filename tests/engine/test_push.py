@@ -7,13 +7,16 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from aourly_fortnox.host import InvoiceRowData
 from aourly_fortnox.models import AccountMapping, RecordState, SyncRecord, utcnow
 from aourly_fortnox.state import state
+from aourly_fortnox.sync import dispatch, outbox
 
+from ..plugin.flow import connect
 from ..plugin.test_access import csrf
 from ..plugin.test_mapping import FULL, post_mapping
 from .conftest import DB, customer, fortnox, invoice, put, send, states
@@ -81,8 +84,40 @@ def test_a_customer_stored_with_a_dash_in_fortnox_is_linked_from_digits_only(
     assert records(app)[("customer", "c8")].remote_kind == "linked"
 
 
+def nudges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The companies whose push job is started from now on (the job still runs)."""
+    started: list[str] = []
+    original = dispatch.nudge
+
+    def nudge(company_id: str, delay: float = 0) -> bool:
+        started.append(company_id)
+        return original(company_id, delay)
+
+    monkeypatch.setattr(dispatch, "nudge", nudge)
+    return started
+
+
+def flashed(client: FlaskClient) -> str:
+    return client.get("/integrations/fortnox/log").get_data(as_text=True)
+
+
+def ambiguous(app: Flask, sandbox: Any, ident: str) -> tuple[SyncRecord, int]:
+    """Two of the owner's Fortnox customers share customer ``ident``'s organisation number:
+    its invoice waits for the owner's choice. The row, and how many customers Fortnox has."""
+    for name in ("Måleri AB", "Måleri AB (gamla)"):
+        sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
+                      {"Customer": {"Name": name, "OrganisationNumber": "556036-0793"}})
+    put(app, customer(ident, organisation_number="556036-0793"),
+        invoice(f"i{ident}", customer_id=ident))
+    count = len(fortnox(sandbox, "customers"))
+    send(app, f"i{ident}")
+    row = records(app)[("customer", ident)]
+    assert row.state == RecordState.NEEDS_ATTENTION and row.error_code == "CUSTOMER_AMBIGUOUS"
+    return row, count
+
+
 def test_several_matches_need_the_owner_who_links_one_and_the_invoice_goes(
-    app: Flask, client: FlaskClient, sandbox: Any
+    app: Flask, client: FlaskClient, sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("Måleri AB", "Måleri AB (gamla)"):
         sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
@@ -115,15 +150,46 @@ def test_several_matches_need_the_owner_who_links_one_and_the_invoice_goes(
     response = client.post(f"/integrations/fortnox/log/{row.id}/link",
                            data={"customer_number": "999", "csrf_token": csrf(client)})
     assert response.status_code == 303
+    assert "Choose one of the listed Fortnox customers." in flashed(client)
     assert records(app)[("customer", "c9")].state == RecordState.NEEDS_ATTENTION
     response = client.post(f"/integrations/fortnox/log/{row.id}/link",
                            data={"customer_number": chosen, "csrf_token": csrf(client)})
     assert response.status_code == 303
+    assert f"Linked to Fortnox customer {chosen}." in flashed(client)
     assert len(fortnox(sandbox, "customers")) == count
-    assert records(app)[("customer", "c9")].remote_id == chosen
+    linked = records(app)[("customer", "c9")]
+    assert (linked.remote_id, linked.state) == (chosen, RecordState.SYNCED)
+    assert linked.synced_at is not None  # the log's row is a sync like any other
     assert states(app, "invoice", "i9") == {"i9": "synced"}
     mine = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i9"]
     assert [i["CustomerNumber"] for i in mine] == [chosen]
+    # The owner's customer is never overwritten: a later edit in the host queues nothing.
+    name = [c["Name"] for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == chosen]
+    started = nudges(monkeypatch)
+    put(app, customer("c9", name="Måleri i Solna AB", organisation_number="556036-0793"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c9")
+        state(app).db.session.commit()
+    assert started == []
+    assert states(app, "customer", "c9") == {"c9": "synced"}
+    assert [c["Name"] for c in fortnox(sandbox, "customers")
+            if c["CustomerNumber"] == chosen] == name
+
+
+def test_the_owner_may_create_a_new_customer_instead_and_the_invoice_goes_to_it(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    row, count = ambiguous(app, sandbox, "c10")
+    response = client.post(f"/integrations/fortnox/log/{row.id}/link",
+                           data={"create": "1", "csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert "A new customer will be created in Fortnox." in flashed(client)
+    # The push skipped the lookup (which would find the two again) and created ours.
+    assert len(fortnox(sandbox, "customers")) == count + 1
+    assert states(app, "customer", "c10") == {"c10": "synced"}
+    assert states(app, "invoice", "ic10") == {"ic10": "synced"}
+    mine = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-ic10"]
+    assert [i["CustomerNumber"] for i in mine] == ["AOUC10"]
 
 
 def test_a_broken_mapping_is_listed_with_its_reason_and_retry_sends_after_the_fix(
@@ -184,6 +250,52 @@ def test_after_disconnect_not_one_more_request_is_sent_and_sends_are_held(
     assert sandbox.stats() == before
 
 
+def test_held_items_go_to_fortnox_when_the_owner_sends_them_after_reconnecting(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    assert client.post("/integrations/fortnox/disconnect",
+                       data={"csrf_token": csrf(client)}).status_code == 303
+    put(app, customer("c18"), invoice("i18", customer_id="c18"))
+    send(app, "i18")
+    assert states(app, "invoice", "i18") == {"i18": "held"}
+    assert connect(client).status_code == 303
+    assert states(app, "invoice", "i18") == {"i18": "held"}  # only the owner releases them
+    response = client.post("/integrations/fortnox/held/send", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    # Released items are pushed at once (their push job starts), customer first.
+    assert states(app, "invoice", "i18") == {"i18": "synced"}
+    assert states(app, "customer", "c18") == {"c18": "synced"}
+    sent = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i18"]
+    assert [i["CustomerNumber"] for i in sent] == ["AOUC18"]
+
+
+def test_retry_and_retry_all_start_the_push_job_themselves(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """``outbox.retry`` and ``retry_all`` queue the items again: once they commit, the push
+    job sends them (the log's buttons also start a sync run; these do not depend on it)."""
+    with app.app_context():
+        session = state(app).db.session
+        session.query(AccountMapping).filter_by(company_id="acme", key="sales_12").delete()
+        session.commit()
+    food = InvoiceRowData("Livsmedel", Decimal("1"), Decimal("100.00"), 12)
+    put(app, customer("c19"), invoice("i19", customer_id="c19", rows=(food,)),
+        invoice("i20", customer_id="c19", rows=(food,)))
+    send(app, "i19")
+    send(app, "i20")
+    assert states(app, "invoice", "i19", "i20") == {"i19": "needs_attention",
+                                                    "i20": "needs_attention"}
+    assert post_mapping(client, FULL).status_code == 303
+    with app.app_context():
+        assert outbox.retry("acme", records(app)[("invoice", "i19")].id) is True
+    assert states(app, "invoice", "i19", "i20") == {"i19": "synced", "i20": "needs_attention"}
+    with app.app_context():
+        assert outbox.retry_all("acme") == 1
+    assert states(app, "invoice", "i20") == {"i20": "synced"}
+    sent = [i for i in fortnox(sandbox, "invoices") if i["CustomerNumber"] == "AOUC19"]
+    assert sorted(i["ExternalInvoiceReference2"] for i in sent) == ["A-i19", "A-i20"]
+
+
 def test_our_customer_is_updated_only_when_its_data_changed(
     app: Flask, client: FlaskClient, sandbox: Any
 ) -> None:
@@ -202,6 +314,28 @@ def test_our_customer_is_updated_only_when_its_data_changed(
     found = [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC11"]
     assert [(c["Name"], c["City"]) for c in found] == [("Kund elva AB", "Solna")]
     assert states(app, "customer", "c11") == {"c11": "synced"}
+
+
+def test_a_customer_edit_that_changes_nothing_in_fortnox_queues_no_push(
+    app: Flask, client: FlaskClient, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(app, customer("c16"), invoice("i16", customer_id="c16"))
+    send(app, "i16")
+    started = nudges(monkeypatch)
+    # The host saved the customer without a change Fortnox would see: it stays synced, and
+    # no push job starts for it (not even one that would find nothing to send).
+    put(app, customer("c16"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c16")
+        state(app).db.session.commit()
+    assert started == []
+    assert states(app, "customer", "c16") == {"c16": "synced"}
+    # A change Fortnox would see does start one.
+    put(app, customer("c16", city="Solna"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c16")
+        state(app).db.session.commit()
+    assert started == ["acme"]
 
 
 def test_a_customer_deleted_in_fortnox_is_listed_and_never_recreated_silently(

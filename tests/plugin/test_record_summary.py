@@ -302,3 +302,90 @@ def test_a_companys_first_records_written_at_once_never_deadlock(postgres_url: s
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+#: Each owner's action on the sync log or the card (and the host sending the item again), and
+#: the row it changes.
+OWNER_ACTIONS = {
+    "record_push": RecordState.FAILED,
+    "retry": RecordState.FAILED,
+    "retry_all": RecordState.FAILED,
+    "send_held": RecordState.HELD,
+    "send_earlier": RecordState.EARLIER,
+    "link_customer": RecordState.NEEDS_ATTENTION,
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("action", sorted(OWNER_ACTIONS))
+def test_an_owners_action_during_a_push_job_waits_for_it_and_never_deadlocks(
+    postgres_url: str, action: str
+) -> None:
+    """A push job takes the company's summary first, then changes rows. An owner's action
+    (Retry, Retry all, Send held items, Send earlier items, a link choice), or the host's
+    sending the item again, on the same row must take the summary first too: one that
+    changed the row first would hold the row while its commit waited for the summary, the
+    push job would wait for the row, and PostgreSQL would end one of them with a deadlock
+    (the owner's click, the host's request or the push job failing)."""
+    import threading
+    import time
+
+    app, _, db = create_host(postgres_url, AOURLY_FORTNOX_QUEUE_IS_ASYNC=True)
+    with app.app_context():
+        upgrade_database(app)
+        install_chart()  # connected
+        row_state = OWNER_ACTIONS[action]
+        record = SyncRecord(
+            company_id="acme", object_type="customer", object_id="c1", state=row_state,
+            database_number=0 if row_state == RecordState.EARLIER else DB_NUMBER, attempts=3,
+            candidates=[{"number": "11"}, {"number": "12"}],
+        )
+        db.session.add(record)
+        db.session.commit()
+        record_id = record.id
+    summary_taken = threading.Event()
+    failures: list[BaseException] = []
+
+    def push_job() -> None:
+        try:
+            with app.app_context():
+                leases.lock_summary("acme")
+                summary_taken.set()
+                time.sleep(1.0)  # the owner clicks meanwhile
+                db.session.execute(sa.update(SyncRecord).where(SyncRecord.id == record_id)
+                                   .values(attempts=SyncRecord.attempts + 1))
+                db.session.commit()
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            failures.append(exc)
+
+    def owner() -> None:
+        try:
+            summary_taken.wait(timeout=10)
+            with app.app_context():
+                if action == "retry":
+                    assert outbox.retry("acme", record_id) is True
+                elif action == "record_push":
+                    outbox.record_push("acme", "customer", "c1", commit=True)
+                elif action == "link_customer":
+                    assert outbox.link_customer("acme", record_id, "12", create=False) is True
+                else:
+                    assert getattr(outbox, action)("acme") is not None
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=push_job), threading.Thread(target=owner)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not failures, failures
+    with app.app_context():
+        done = db.session.get(SyncRecord, record_id)
+        assert done is not None and done.state != row_state  # the owner's action went through
+        db.session.remove()
+    agrees(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
