@@ -12,6 +12,7 @@ from aourly_fortnox.models import (
     ConnectionStatus,
     FinancialYear,
     PredefinedAccount,
+    VoucherSeries,
     utcnow,
 )
 from aourly_fortnox.state import state
@@ -42,32 +43,43 @@ def install_chart(
     inactive: dict[int, set[int]] | None = None,
     missing: dict[int, set[int]] | None = None,
     predefined: dict[str, int] | None = None,
+    series: dict[str, tuple[str, bool]] | None = None,
+    database_number: int = DB_NUMBER,
+    connected: bool = True,
 ) -> None:
-    """A connected company with its chart per year (inside an app context)."""
+    """A connected company with its chart per year (inside an app context).
+
+    ``connected=False`` stores the chart only: another company's, or one of a Fortnox company
+    (``database_number``) connected before."""
     today = date.today()
     years = years or (
         (1, date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
         (2, date(today.year, 1, 1), date(today.year, 12, 31)),
     )
     db = state().db
-    db.session.add(
-        Connection(
-            company_id=company_id, status=ConnectionStatus.CONNECTED, database_number=DB_NUMBER,
-            fortnox_company_name="Demo Bygg AB", connected_at=utcnow(),
+    if connected:
+        db.session.add(
+            Connection(
+                company_id=company_id, status=ConnectionStatus.CONNECTED,
+                database_number=database_number, fortnox_company_name="Demo Bygg AB",
+                connected_at=utcnow(),
+            )
         )
-    )
     for fortnox_id, start, end in years:
-        db.session.add(FinancialYear(company_id=company_id, database_number=DB_NUMBER,
+        db.session.add(FinancialYear(company_id=company_id, database_number=database_number,
                                      fortnox_id=fortnox_id, from_date=start, to_date=end))
         for number, (description, vat) in BASE_CHART.items():
             if number in (missing or {}).get(fortnox_id, set()):
                 continue
             db.session.add(Account(
-                company_id=company_id, database_number=DB_NUMBER, financial_year=fortnox_id,
+                company_id=company_id, database_number=database_number, financial_year=fortnox_id,
                 number=number, description=description, vat_code=vat,
                 active=number not in (inactive or {}).get(fortnox_id, set()),
             ))
     for name, account in (predefined or {}).items():
-        db.session.add(PredefinedAccount(company_id=company_id, database_number=DB_NUMBER,
+        db.session.add(PredefinedAccount(company_id=company_id, database_number=database_number,
                                          name=name, account=account))
+    for code, (description, manual) in (series or {}).items():
+        db.session.add(VoucherSeries(company_id=company_id, database_number=database_number,
+                                     code=code, description=description, manual=manual))
     db.session.commit()

@@ -3,9 +3,11 @@ day, the financial year's first and last day. An accountant notices each of thes
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -19,12 +21,14 @@ from aourly_fortnox.mapping import (
     MappingProblem,
     check_value,
 )
+from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.queries import get_connection
 from aourly_fortnox.state import state
 
-from .charts import install_chart
+from .charts import DB_NUMBER, install_chart
 from .conftest import login
-from .test_mapping import FULL, post_mapping, stored
+from .host import create_host
+from .test_mapping import FULL, post_mapping, predefined_rows, stored
 
 THIS_YEAR = date.today().year
 BANK = next(spec for spec in BUILTIN_KEYS if spec.key == "bank")  # usually 1900-1999
@@ -358,3 +362,220 @@ def test_a_voucher_row_on_an_inactive_account_says_it_is_inactive(app: Flask) ->
         f"A voucher row books to account 4600, which is inactive in financial year "
         f"{THIS_YEAR}-01-01 – {THIS_YEAR}-12-31: activate it in Fortnox and refresh the chart, "
         "or correct the row.")
+
+
+# -- the messages and the form's words, as the owner reads them -----------------------------
+SWEDISH = {"Accept-Language": "sv-SE,sv;q=0.9"}
+
+
+def field_row(page: str, key: str) -> str:
+    """One field's row of the mapping form: its label, help, input and status."""
+    match = re.search(rf'<td><label for="map-{key}">.*?</tr>', page, re.S)
+    assert match, key
+    return match.group(0)
+
+
+@pytest.mark.parametrize("headers, label, help_text", [
+    ({}, "Bank", "Where payouts are paid from."),
+    (SWEDISH, "Bank", "Kontot som utbetalningar görs från."),
+])
+def test_each_field_is_labelled_and_says_what_it_is_for(
+    app: Flask, client: FlaskClient, headers: dict[str, str], label: str, help_text: str
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    page = client.get("/integrations/fortnox/mapping", headers=headers).get_data(as_text=True)
+    assert (f'<td><label for="map-bank">{label}</label><div class="fx-muted fx-small" '
+            f'id="map-bank-help">{help_text}</div></td>') in field_row(page, "bank")
+    assert 'aria-describedby="field-bank-status map-bank-help"' in field_row(page, "bank")
+
+
+@pytest.mark.parametrize("headers", [{}, SWEDISH], ids=["en", "sv"])
+def test_a_host_key_without_help_or_default_has_neither_a_help_line_nor_an_example(
+    app: Flask, client: FlaskClient, headers: dict[str, str]
+) -> None:
+    """The host gave only a label: nothing is made up for the rest (in Swedish an empty help
+    text must not become the catalogue's header, which is what gettext("") returns)."""
+    state(app).ext.register_mapping_key("performer_costs", "Performer costs")
+    try:
+        with app.app_context():
+            install_chart()
+        login(client)
+        page = client.get("/integrations/fortnox/mapping", headers=headers).get_data(as_text=True)
+    finally:
+        state(app).ext._host_mapping_keys.clear()
+    row = field_row(page, "performer_costs")
+    assert row.startswith('<td><label for="map-performer_costs">Performer costs</label></td>')
+    assert "placeholder" not in row
+    assert 'aria-describedby="field-performer_costs-status"' in row
+
+
+@pytest.mark.parametrize("forged, echoed", [
+    ("30O1", "30O1"),
+    ("３" * 20, "３" * 20),  # exactly the limit: shown whole
+    ("３" * 21, "３" * 20 + "…"),
+])
+def test_a_refused_value_is_echoed_in_the_message_and_kept_in_the_field(
+    app: Flask, client: FlaskClient, forged: str, echoed: str
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    response = post_mapping(client, {**FULL, "bank": forged})
+    assert response.status_code == 422
+    row = field_row(response.get_data(as_text=True), "bank")
+    assert (f'<p class="fx-error">“{echoed}” is not an account number (four digits 0-9, '
+            "e.g. 3001).</p>") in row
+    assert f'value="{echoed}"' in row
+    assert stored(app) == {}
+
+
+def test_the_chart_errors_name_the_account_and_the_financial_year_word_for_word() -> None:
+    year = f"{THIS_YEAR}-01-01 – {THIS_YEAR}-12-31"
+    assert check_value(BANK, "1999", chart_with(1930)).errors == [
+        f"Account 1999 does not exist in the chart for {year}."]
+    assert check_value(BANK, "1930", chart_with(1930, active=False)).errors == [
+        f"Account 1930 (Konto 1930) is inactive in {year}."]
+    assert check_value(BANK, "1930", Chart(1001, [], None, {}, {})).errors == [
+        "No imported financial year covers today: refresh the chart after creating the year "
+        "in Fortnox."]
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({}, "Account 3001 has VAT code MP1, which does not fit Sales 0 % / exempt "
+         "(expected MF or MP0)."),
+    (SWEDISH, "Konto 3001 har momskod MP1, som inte passar Försäljning 0 % / momsfri "
+              "(förväntat MF eller MP0)."),
+])
+def test_a_key_that_takes_two_vat_codes_names_both(
+    app: Flask, client: FlaskClient, headers: dict[str, str], expected: str
+) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    response = client.get("/integrations/fortnox/mapping?validate=sales_0&sales_0=3001",
+                          headers={"HX-Request": "true", **headers})
+    assert f'<p class="fx-error" role="alert">{expected}</p>' in response.get_data(as_text=True)
+
+
+def test_a_valid_account_is_shown_with_its_name(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        install_chart()
+    login(client)
+    response = client.get("/integrations/fortnox/mapping?validate=bank&bank=1930",
+                          headers={"HX-Request": "true"})
+    assert '<span class="fx-muted">Företagskonto</span>' in response.get_data(as_text=True)
+
+
+# -- which financial years the mapping is checked against --------------------------------------
+def test_a_next_year_already_opened_in_fortnox_is_warned_about_too(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Fortnox opens next year's books in December: the mapping must fit them as well. The
+    warnings go oldest year first, whatever order the years were created in Fortnox (here last
+    year's books were added after this year's and next year's, so its Id is the highest)."""
+    with app.app_context():
+        install_chart(years=((3, date(THIS_YEAR - 1, 1, 1), date(THIS_YEAR - 1, 12, 31)),
+                             (1, date(THIS_YEAR, 1, 1), date(THIS_YEAR, 12, 31)),
+                             (2, date(THIS_YEAR + 1, 1, 1), date(THIS_YEAR + 1, 12, 31))),
+                      missing={3: {3004}, 2: {3004}})
+    login(client)
+    assert post_mapping(client, FULL).status_code == 303
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert re.findall(r"Account 3004 is missing in financial year (\d{4})-01-01", page) == [
+        str(THIS_YEAR - 1), str(THIS_YEAR + 1)]
+
+
+class LastDayOfTheYear(datetime):
+    """The clock at noon on 31 December 2026 in Stockholm."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        moment = datetime(2026, 12, 31, 11, 0, tzinfo=UTC)
+        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+def test_on_the_last_day_of_a_financial_year_its_chart_still_validates_the_save(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mapping, "datetime", LastDayOfTheYear)
+    with app.app_context():
+        install_chart(years=((1, date(2026, 1, 1), date(2026, 12, 31)),
+                             (2, date(2027, 1, 1), date(2027, 12, 31))),
+                      missing={2: {3108}})  # Sales EU is gone from next year's chart
+    login(client)
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert "Checked against the financial year 2026-01-01 – 2026-12-31" in page
+    assert post_mapping(client, FULL).status_code == 303
+    assert stored(app)["sales_eu"] == (3108, True)
+
+
+# -- only this company's chart of its current Fortnox company ---------------------------------
+OTHER_CHARTS = pytest.mark.parametrize("other, database_number", [
+    ("globex", DB_NUMBER),  # another company of ours connected to the same Fortnox company
+    ("acme", DB_NUMBER - 1),  # the Fortnox company acme was connected to before
+], ids=["another company", "the Fortnox company connected before"])
+
+
+@OTHER_CHARTS
+def test_a_year_stored_for_another_chart_never_covers_today_for_ours(
+    app: Flask, client: FlaskClient, other: str, database_number: int
+) -> None:
+    last_year = ((1, date(THIS_YEAR - 1, 1, 1), date(THIS_YEAR - 1, 12, 31)),)
+    with app.app_context():
+        install_chart(company_id=other, database_number=database_number, connected=False)
+        install_chart(years=last_year)  # ours: this year not opened in Fortnox yet
+    login(client)
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert "No imported financial year covers today" in page
+    assert post_mapping(client, FULL).status_code == 422
+    assert stored(app) == {}
+
+
+@OTHER_CHARTS
+def test_accounts_predefined_accounts_and_series_of_another_chart_are_never_ours(
+    app: Flask, client: FlaskClient, other: str, database_number: int
+) -> None:
+    with app.app_context():
+        install_chart(company_id=other, database_number=database_number, connected=False,
+                      predefined={"OUTVAT_MP2": 2620}, series={"L": ("Löner", True)})
+        install_chart(missing={2: {3108}}, series={"A": ("Redovisning", True)})
+    login(client)
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    assert ("Output VAT 12 %", "OUTVAT_MP2", "not set", "") in predefined_rows(page)
+    assert series_options(page) == [("A", "A – Redovisning")]
+    response = post_mapping(client, FULL)  # Sales EU 3108 is only in the other chart
+    assert response.status_code == 422
+    assert "Account 3108 does not exist in the chart" in response.get_data(as_text=True)
+    refused = post_mapping(client, {**FULL, "sales_eu": "", "voucher_series": "L"})
+    assert refused.status_code == 422
+    assert "Voucher series L does not exist in Fortnox." in refused.get_data(as_text=True)
+    assert stored(app) == {}
+
+
+def series_options(page: str) -> list[tuple[str, str]]:
+    """The voucher series the form offers: value and text, in the page's order."""
+    select = re.search(r'<select id="fx-voucher-series".*?</select>', page, re.S)
+    assert select
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(0))
+
+
+@pytest.mark.postgres
+def test_the_manual_voucher_series_are_offered_in_code_order_by_name(postgres_url: str) -> None:
+    """On PostgreSQL, as hosts run it: rows come back in no particular order unless asked."""
+    app, _, _ = create_host(postgres_url)
+    with app.app_context():
+        upgrade_database(app)
+        install_chart(series={"C": ("Kassa", True), "A": ("Redovisning", True),
+                              "K": ("Kundfakturor", False), "B": ("Bank", True)})
+        # As autovacuum does: with statistics, a table this small is read in storage order.
+        state(app).db.session.execute(sa.text("ANALYZE fortnox_voucher_series"))
+        state(app).db.session.commit()
+    client = app.test_client()
+    login(client)
+    page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
+    with app.app_context():
+        state(app).db.engine.dispose()  # the database is dropped after the test
+    assert series_options(page) == [("A", "A – Redovisning"), ("B", "B – Bank"),
+                                    ("C", "C – Kassa")]
