@@ -57,3 +57,48 @@ def test_an_item_whose_job_died_is_due_once_its_lease_has_run_out(app: Flask) ->
         (claim,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
         assert claim.token != "a-dead-job"
         assert not leases.is_due("acme", DB)  # now held by the new job's live lease
+
+
+def test_a_job_still_at_work_renews_its_lease_and_a_dead_one_is_taken_over_after_it(
+    app: Flask,
+) -> None:
+    """Right before each request to Fortnox a job renews its lease for ``lease_seconds``:
+    meanwhile no other job can take the row, and once that time has passed without a renewal
+    (the job died) another job can."""
+    import time
+
+    add(app)
+    with app.app_context():
+        (claim,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
+        assert leases.still_ours(claim, lease_seconds=0.5)  # renewed: held, for 0.5 s now
+        assert not leases.is_due("acme", DB)
+    time.sleep(0.6)
+    with app.app_context():
+        assert leases.is_due("acme", DB)  # its lease ran out: another job may take it
+        (taken,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
+        assert taken.record_id == claim.record_id and taken.token != claim.token
+        assert not leases.still_ours(claim, lease_seconds=60)  # the old job must stop
+
+
+def test_a_job_that_lost_its_lease_writes_nothing(app: Flask) -> None:
+    """The fence: a stalled job whose row another job took over cannot store its result
+    (it would mark the row synced while the new job is sending it)."""
+    add(app)
+    with app.app_context():
+        (stalled,) = leases.claim_due("acme", DB, 10, lease_seconds=60)
+        session = state(app).db.session
+        session.query(SyncRecord).filter_by(id=stalled.record_id).update(
+            {"lease_token": "the-new-job"})
+        session.commit()
+        assert not leases.write(stalled, state=RecordState.SYNCED, remote_id="17")
+        session.expire_all()
+        row = session.get(SyncRecord, stalled.record_id)
+        assert row is not None
+        assert (row.state, row.remote_id, row.lease_token) == (
+            RecordState.PENDING, None, "the-new-job")
+        assert leases.write(leases.Claim(stalled.record_id, "the-new-job"),
+                            state=RecordState.SYNCED, remote_id="18")
+        session.expire_all()
+        row = session.get(SyncRecord, stalled.record_id)
+        assert row is not None and (row.state, row.remote_id, row.lease_token) == (
+            RecordState.SYNCED, "18", None)
