@@ -102,3 +102,59 @@ def test_a_job_that_lost_its_lease_writes_nothing(app: Flask) -> None:
         row = session.get(SyncRecord, stalled.record_id)
         assert row is not None and (row.state, row.remote_id, row.lease_token) == (
             RecordState.SYNCED, "18", None)
+
+
+def test_a_job_claims_at_most_its_batch_customers_first_then_by_age(app: Flask) -> None:
+    """A customer goes before the invoices that name it even when the invoice was recorded
+    first; a job takes no more than its batch, and leaves the rest to the next job."""
+    with app.app_context():
+        session = state(app).db.session
+        for kind, object_id in (("invoice", "i1"), ("invoice", "i2"), ("customer", "c1"),
+                                ("voucher", "v1"), ("customer", "c2")):
+            session.add(SyncRecord(company_id="acme", database_number=DB, object_type=kind,
+                                   object_id=object_id, state=RecordState.PENDING))
+        session.commit()
+        ids = {r.id: r.object_id for r in session.query(SyncRecord)}
+        first = leases.claim_due("acme", DB, 3, lease_seconds=60)
+        assert [ids[c.record_id] for c in first] == ["c1", "c2", "i1"]
+        rest = leases.claim_due("acme", DB, 3, lease_seconds=60)
+        assert [ids[c.record_id] for c in rest] == ["i2", "v1"]
+        assert leases.claim_due("acme", DB, 3, lease_seconds=60) == []
+
+
+def test_a_claimed_row_whose_job_never_came_back_is_due_once_its_first_lease_ends(
+    app: Flask,
+) -> None:
+    import time
+
+    add(app)
+    with app.app_context():
+        (claim,) = leases.claim_due("acme", DB, 10, lease_seconds=0.5)
+        assert not leases.is_due("acme", DB)
+    time.sleep(0.6)
+    with app.app_context():
+        assert leases.is_due("acme", DB)
+
+
+def test_each_item_that_newly_needs_the_owner_is_heard_of_once_among_others(
+    app: Flask,
+) -> None:
+    from aourly_fortnox.signals import sync_failed
+
+    heard: list[str] = []
+
+    def listen(sender: Any, **item: Any) -> None:
+        heard.append(item["object_id"])
+
+    for _ in range(3):
+        add(app)  # r0, r1, r2: r2 stays pending, never the owner's
+    sync_failed.connect(listen, sender=app)
+    try:
+        with app.app_context():
+            claims = leases.claim_due("acme", DB, 2, lease_seconds=60)
+            for claim in claims:
+                assert leases.write(claim, state=RecordState.NEEDS_ATTENTION,
+                                    error_code="ACCOUNT_UNMAPPED")
+    finally:
+        sync_failed.disconnect(listen, sender=app)
+    assert heard == ["r0", "r1"]
