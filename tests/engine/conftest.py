@@ -106,6 +106,12 @@ def fortnox(sandbox: Any, resource: str) -> list[dict[str, Any]]:
     return list(sandbox.admin("GET", f"/_admin/companies/{DB}/{resource}"))
 
 
+def invoices_numbered(sandbox: Any, number: str) -> list[dict[str, Any]]:
+    """The sandbox's invoices that carry the host's invoice number (ExternalInvoiceReference2):
+    one if it was sent once, none if never, two if it was duplicated."""
+    return [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == number]
+
+
 def states(app: Flask, object_type: str, *ids: str) -> dict[str, str]:
     with app.app_context():
         return state(app).ext.sync_states("acme", object_type, list(ids))

@@ -16,7 +16,7 @@ from aourly_fortnox.sync.references import installation_id
 
 from ..plugin.conftest import login
 from ..plugin.flow import connect, sandbox_host
-from .conftest import DB, customer, fortnox, invoice, put, send
+from .conftest import DB, customer, fortnox, invoice, invoices_numbered, put, send
 
 
 def row(app: Flask, object_type: str, object_id: str) -> SyncRecord:
@@ -49,17 +49,13 @@ def claimed_then_taken_over(session: Any) -> leases.Claim:
     return claim
 
 
-def mine(sandbox: Any, number: str) -> list[dict[str, Any]]:
-    return [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == number]
-
-
 def test_a_post_whose_answer_was_lost_is_adopted_not_repeated(
     app: Flask, client: FlaskClient, sandbox: Any
 ) -> None:
     put(app, customer("c5"), invoice("i5", customer_id="c5"))
     send(app, "i5")
     document = row(app, "invoice", "i5").remote_id
-    assert [i["DocumentNumber"] for i in mine(sandbox, "A-i5")] == [document]
+    assert [i["DocumentNumber"] for i in invoices_numbered(sandbox, "A-i5")] == [document]
     # As if the worker died after Fortnox created it and before we stored the answer.
     with app.app_context():
         session = state(app).db.session
@@ -70,7 +66,7 @@ def test_a_post_whose_answer_was_lost_is_adopted_not_repeated(
         dispatch.nudge("acme")
     adopted = row(app, "invoice", "i5")
     assert (adopted.state, adopted.remote_id) == (RecordState.SYNCED, document)
-    assert len(mine(sandbox, "A-i5")) == 1  # found by our reference: no second invoice
+    assert len(invoices_numbered(sandbox, "A-i5")) == 1  # found by our reference: no second invoice
 
 
 def test_a_job_that_lost_its_lease_sends_and_writes_nothing(
@@ -113,8 +109,9 @@ def test_two_installations_on_one_fortnox_company_never_adopt_each_others_invoic
         session.commit()
     second = row(staging, "invoice", "i7").remote_id
     assert second is not None and second != first
-    assert sorted(i["DocumentNumber"] for i in mine(sandbox, "A-i7")) == sorted([first, second])
-    refs = {i["ExternalInvoiceReference1"] for i in mine(sandbox, "A-i7")}
+    both = invoices_numbered(sandbox, "A-i7")
+    assert sorted(i["DocumentNumber"] for i in both) == sorted([first, second])
+    refs = {i["ExternalInvoiceReference1"] for i in invoices_numbered(sandbox, "A-i7")}
     assert len(refs) == 2
 
 

@@ -19,7 +19,7 @@ from aourly_fortnox.sync import dispatch, outbox
 from ..plugin.flow import connect
 from ..plugin.test_access import csrf
 from ..plugin.test_mapping import FULL, post_mapping
-from .conftest import DB, customer, fortnox, invoice, put, send, states
+from .conftest import DB, customer, fortnox, invoice, invoices_numbered, put, send, states
 
 
 def records(app: Flask) -> dict[tuple[str, str], SyncRecord]:
@@ -65,7 +65,7 @@ def test_a_customer_already_in_fortnox_is_linked_however_its_number_was_written(
     assert len(fortnox(sandbox, "customers")) == count  # linked, not created twice
     linked = records(app)[("customer", "c7")]
     assert (linked.remote_id, linked.remote_kind) == (owners[0]["CustomerNumber"], "linked")
-    mine = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i7"]
+    mine = invoices_numbered(sandbox, "A-i7")
     assert mine[0]["CustomerNumber"] == owners[0]["CustomerNumber"]
     # The owner's customer is never overwritten with our data.
     assert [c["Name"] for c in fortnox(sandbox, "customers")
@@ -161,7 +161,7 @@ def test_several_matches_need_the_owner_who_links_one_and_the_invoice_goes(
     assert (linked.remote_id, linked.state) == (chosen, RecordState.SYNCED)
     assert linked.synced_at is not None  # the log's row is a sync like any other
     assert states(app, "invoice", "i9") == {"i9": "synced"}
-    mine = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i9"]
+    mine = invoices_numbered(sandbox, "A-i9")
     assert [i["CustomerNumber"] for i in mine] == [chosen]
     # The owner's customer is never overwritten: a later edit in the host queues nothing.
     name = [c["Name"] for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == chosen]
@@ -188,7 +188,7 @@ def test_the_owner_may_create_a_new_customer_instead_and_the_invoice_goes_to_it(
     assert len(fortnox(sandbox, "customers")) == count + 1
     assert states(app, "customer", "c10") == {"c10": "synced"}
     assert states(app, "invoice", "ic10") == {"ic10": "synced"}
-    mine = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-ic10"]
+    mine = invoices_numbered(sandbox, "A-ic10")
     assert [i["CustomerNumber"] for i in mine] == ["AOUC10"]
 
 
@@ -265,7 +265,7 @@ def test_held_items_go_to_fortnox_when_the_owner_sends_them_after_reconnecting(
     # Released items are pushed at once (their push job starts), customer first.
     assert states(app, "invoice", "i18") == {"i18": "synced"}
     assert states(app, "customer", "c18") == {"c18": "synced"}
-    sent = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i18"]
+    sent = invoices_numbered(sandbox, "A-i18")
     assert [i["CustomerNumber"] for i in sent] == ["AOUC18"]
 
 
@@ -350,8 +350,7 @@ def test_a_customer_deleted_in_fortnox_is_listed_and_never_recreated_silently(
     assert (gone.state, gone.error_code) == (RecordState.NEEDS_ATTENTION, "CUSTOMER_GONE")
     assert records(app)[("invoice", "i13")].error_code == "CUSTOMER_GONE"
     assert not [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC12"]
-    assert not [i for i in fortnox(sandbox, "invoices")
-                if i["ExternalInvoiceReference2"] == "A-i13"]
+    assert not invoices_numbered(sandbox, "A-i13")
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "was deleted in Fortnox" in log
 
@@ -362,15 +361,13 @@ def test_an_invoice_is_bookkept_after_create_when_the_owner_chose_it(
     assert post_mapping(client, {**FULL, "bookkeep_invoices": "on"}).status_code == 303
     put(app, customer("c14"), invoice("i14", customer_id="c14"))
     send(app, "i14")
-    (found,) = [i for i in fortnox(sandbox, "invoices")
-                if i["ExternalInvoiceReference2"] == "A-i14"]
+    (found,) = invoices_numbered(sandbox, "A-i14")
     assert found["Booked"] is True
     assert states(app, "invoice", "i14") == {"i14": "synced"}
     put(app, customer("c15"), invoice("i15", customer_id="c15"))
     assert post_mapping(client, FULL).status_code == 303  # the choice taken back
     send(app, "i15")
-    (left,) = [i for i in fortnox(sandbox, "invoices")
-               if i["ExternalInvoiceReference2"] == "A-i15"]
+    (left,) = invoices_numbered(sandbox, "A-i15")
     assert left["Booked"] is False
 
 
@@ -450,5 +447,5 @@ def test_an_invoice_whose_customer_was_never_recorded_brings_it_along(
         run_push("acme")
     assert states(app, "invoice", "i4") == {"i4": "synced"}
     assert len([c for c in fortnox(sandbox, "customers") if c["Name"] == "Kund c4"]) == 1
-    assert [i["CustomerNumber"] for i in fortnox(sandbox, "invoices")
-            if i["ExternalInvoiceReference2"] == "A-i4"] == [rows[("customer", "c4")].remote_id]
+    assert [i["CustomerNumber"] for i in invoices_numbered(sandbox, "A-i4")] == [
+        rows[("customer", "c4")].remote_id]
