@@ -4,7 +4,7 @@ The end-to-end tests import it from the sandbox instead; these build exact cases
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 
 from aourly_fortnox.models import (
     Account,
@@ -83,3 +83,15 @@ def install_chart(
         db.session.add(VoucherSeries(company_id=company_id, database_number=database_number,
                                      code=code, description=description, manual=manual))
     db.session.commit()
+
+
+def clock_at(moment: datetime) -> type[datetime]:
+    """A ``datetime`` whose ``now()`` is always ``moment`` (aware, UTC), to put in place of
+    ``aourly_fortnox.mapping.datetime``: the mapping reads the company's date from it."""
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return moment.astimezone(tz) if tz else moment.astimezone(UTC).replace(tzinfo=None)
+
+    return Clock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -13,7 +13,7 @@ from aourly_fortnox import mapping
 from aourly_fortnox.models import AccountMapping, FinancialYear
 from aourly_fortnox.state import state
 
-from .charts import BASE_CHART, install_chart
+from .charts import BASE_CHART, clock_at, install_chart
 from .conftest import login
 from .test_access import csrf
 
@@ -347,20 +347,15 @@ def test_the_accounts_set_in_fortnox_are_listed_each_with_its_own_note(
         "Accounts receivable mapping).")
 
 
-class NewYearsNightInStockholm(datetime):
-    """The clock at 23:30 UTC on New Year's Eve 2026: already 00:30 on 1 January in Sweden."""
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
-        moment = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
-        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+#: 23:30 UTC on New Year's Eve 2026: already 00:30 on 1 January in Sweden.
+NEW_YEARS_NIGHT_IN_STOCKHOLM = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
 
 
 def test_the_mapping_is_checked_against_the_year_of_the_companys_date_not_the_servers(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server on UTC is still in the old year for an hour after midnight in Stockholm."""
-    monkeypatch.setattr(mapping, "datetime", NewYearsNightInStockholm)
+    monkeypatch.setattr(mapping, "datetime", clock_at(NEW_YEARS_NIGHT_IN_STOCKHOLM))
     with app.app_context():
         install_chart(years=((1, date(2026, 1, 1), date(2026, 12, 31)),
                              (2, date(2027, 1, 1), date(2027, 12, 31))),

@@ -4,7 +4,7 @@ day, the financial year's first and last day. An accountant notices each of thes
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from aourly_fortnox.migrate import upgrade_database
 from aourly_fortnox.queries import get_connection
 from aourly_fortnox.state import state
 
-from .charts import DB_NUMBER, install_chart
+from .charts import DB_NUMBER, clock_at, install_chart
 from .conftest import login
 from .host import create_host
 from .test_mapping import FULL, post_mapping, predefined_rows, stored
@@ -487,19 +487,14 @@ def test_a_next_year_already_opened_in_fortnox_is_warned_about_too(
         str(THIS_YEAR - 1), str(THIS_YEAR + 1)]
 
 
-class LastDayOfTheYear(datetime):
-    """The clock at noon on 31 December 2026 in Stockholm."""
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
-        moment = datetime(2026, 12, 31, 11, 0, tzinfo=UTC)
-        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+#: Noon on 31 December 2026 in Stockholm.
+LAST_DAY_OF_THE_YEAR = datetime(2026, 12, 31, 11, 0, tzinfo=UTC)
 
 
 def test_on_the_last_day_of_a_financial_year_its_chart_still_validates_the_save(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mapping, "datetime", LastDayOfTheYear)
+    monkeypatch.setattr(mapping, "datetime", clock_at(LAST_DAY_OF_THE_YEAR))
     with app.app_context():
         install_chart(years=((1, date(2026, 1, 1), date(2026, 12, 31)),
                              (2, date(2027, 1, 1), date(2027, 12, 31))),
