@@ -191,9 +191,7 @@ def _synced_customers(company_id: str, db_number: int, ids: set[str]) -> dict[st
     rows = session().execute(
         select(SyncRecord.object_id, SyncRecord.state, SyncRecord.remote_id).where(
             SyncRecord.company_id == company_id, SyncRecord.database_number == db_number,
-            SyncRecord.object_type == "customer",
-            SyncRecord.object_id == next(iter(ids)) if len(ids) == 1
-            else SyncRecord.object_id.in_(sorted(ids)),
+            SyncRecord.object_type == "customer", SyncRecord.object_id.in_(sorted(ids)),
         )
     ).all()
     return {r.object_id: str(r.remote_id) for r in rows
