@@ -333,8 +333,47 @@ def _forget_queues(redis_url: str, names: tuple[str, ...]) -> None:
         redis.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # Kept on the item so the journey's teardown knows whether the test failed.
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+def _journey_diagnosis(host: JourneyHost) -> str:
+    """What the outbox, the runs and the worker were doing when a journey failed: a CI log
+    then says why (a card that never counted an item, a job that never ran)."""
+    import sqlalchemy as sa
+
+    lines = []
+    with host.engine.connect() as conn:
+        for title, query in (
+            ("connection (no tokens)", "SELECT company_id, status, expired_reason, "
+             "database_number, last_sync_at FROM fortnox_connection"),
+            ("sync records", "SELECT * FROM fortnox_sync_record ORDER BY id"),
+            ("sync runs", "SELECT * FROM fortnox_sync_run ORDER BY id"),
+            ("record summary", "SELECT * FROM fortnox_record_summary"),
+        ):
+            lines.append(f"-- {title}")
+            try:
+                lines += [str(tuple(row)) for row in conn.execute(sa.text(query))]
+            except sa.exc.DBAPIError as exc:
+                lines.append(f"(unreadable: {type(exc).__name__})")
+                conn.rollback()
+    lines += ["-- worker log", host.worker_tail(120)]
+    return "\n".join(lines)
+
+
 @pytest.fixture
-def journey_host(tmp_path: Path) -> Iterator[JourneyHost]:
-    """A deployed-like host of this test's own (see :func:`serve_journey_host`)."""
+def journey_host(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JourneyHost]:
+    """A deployed-like host of this test's own (see :func:`serve_journey_host`). When the test
+    fails, its teardown prints what the outbox and the worker were doing."""
     with serve_journey_host(tmp_path) as host:
         yield host
+        if request.node.stash.get(_CALL_FAILED, False):
+            print(_journey_diagnosis(host))
