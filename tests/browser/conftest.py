@@ -339,7 +339,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.when == "call":
         item.stash[_CALL_FAILED] = report.failed
+        page = getattr(item, "funcargs", {}).get("page")
+        if report.failed and page is not None:
+            # What the owner saw when the assertion gave up (a card's status and counts).
+            report.sections.append(("the page on failure", _page_text(page)))
     return report
+
+
+def _page_text(page: Any) -> str:
+    try:
+        return f"{page.url}\n{page.locator('body').inner_text(timeout=5000)}"
+    except Exception as exc:  # a closed or crashed page: the rest of the report still counts
+        return f"(the page could not be read: {type(exc).__name__})"
 
 
 _CALL_FAILED = pytest.StashKey[bool]()
