@@ -63,7 +63,7 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     if record.post_started_at is not None:
         found = _find_ours(ctx, ref)
         if found is not None:  # our earlier POST went through: adopt it, never post again
-            _settle(ctx, claim, payload, digest, ctx.client.get_invoice(found))
+            _settle(claim, payload, digest, ctx.client.get_invoice(found))
             return
     ctx.before_write(claim)
     started_before = record.post_started_at
@@ -85,7 +85,7 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     if ctx.bookkeep:
         ctx.before_write(claim)
         answer = ctx.client.bookkeep_invoice(document)
-    _settle(ctx, claim, payload, digest, answer)
+    _settle(claim, payload, digest, answer)
 
 
 def _customer_gone(ctx: PushContext, customer_row: SyncRecord, name: str) -> None:
@@ -144,7 +144,7 @@ def _update(ctx: PushContext, claim: Claim, record: SyncRecord,
     document = str(record.remote_id)
     if digest == record.payload_hash:
         if record.error_code == "TOTALS_DIFFER":  # Retry re-reads, never posts again
-            _settle(ctx, claim, payload, digest, ctx.client.get_invoice(document))
+            _settle(claim, payload, digest, ctx.client.get_invoice(document))
         else:
             synced(claim, payload_hash=digest)
         return
@@ -153,10 +153,10 @@ def _update(ctx: PushContext, claim: Claim, record: SyncRecord,
         raise NeedsOwner("CHANGED_AFTER_BOOKING", number=document)
     ctx.before_write(claim)
     answer = ctx.client.update_invoice(document, payload.body["Invoice"])
-    _settle(ctx, claim, payload, digest, answer)
+    _settle(claim, payload, digest, answer)
 
 
-def _settle(ctx: PushContext, claim: Claim, payload: payloads.InvoicePayload, digest: str,
+def _settle(claim: Claim, payload: payloads.InvoicePayload, digest: str,
             answer: dict[str, Any]) -> None:
     """Compare Fortnox's totals with ours: equal is synced, different needs the owner (the
     invoice stays linked)."""

@@ -1,0 +1,118 @@
+"""Fortnox's totals against ours: an invoice whose totals differ in Fortnox is linked, never
+posted again, and listed for the owner with both amounts; Retry only re-reads it. And an edit
+never reaches an invoice Fortnox has cancelled."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox.connection.clients import client_for
+from aourly_fortnox.models import RecordState, SyncRecord, utcnow
+from aourly_fortnox.state import state
+from aourly_fortnox.sync import dispatch
+
+from ..plugin.test_access import csrf
+from .conftest import DB, customer, fortnox, invoice, invoices_numbered, put, send
+from .test_push import records
+
+
+def accountant_sets_price(app: Flask, document: str, price: str) -> None:
+    """The accountant changes the invoice's row price in Fortnox (an unbooked invoice may be
+    edited there), through Fortnox's own API."""
+    with app.app_context():
+        client = client_for("acme")
+        rows = client.get_invoice(document)["InvoiceRows"]
+        client.update_invoice(document, {"InvoiceRows": [
+            {"AccountNumber": r["AccountNumber"], "DeliveredQuantity": r["DeliveredQuantity"],
+             "Description": r["Description"], "Price": price, "VAT": r["VAT"]}
+            for r in rows]})
+
+
+def in_fortnox(sandbox: Any, document: str) -> dict[str, Any]:
+    found = [i for i in fortnox(sandbox, "invoices") if i["DocumentNumber"] == document]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_an_adopted_invoice_whose_totals_differ_is_linked_listed_and_only_re_read_on_retry(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c30"), invoice("i30", customer_id="c30"))  # 2 x 800 + 25 % = 2,000
+    send(app, "i30")
+    row = records(app)[("invoice", "i30")]
+    document = str(row.remote_id)
+    assert row.state == RecordState.SYNCED
+    # The worker died after Fortnox created the invoice and before we stored the answer; in
+    # between, the accountant changed the price in Fortnox.
+    accountant_sets_price(app, document, "900")
+    assert Decimal(str(in_fortnox(sandbox, document)["Total"])) == Decimal("2250")
+    with app.app_context():
+        session = state(app).db.session
+        record = session.query(SyncRecord).filter_by(object_id="i30").one()
+        record.state, record.remote_id, record.payload_hash = RecordState.PENDING, None, None
+        record.post_started_at = utcnow()
+        session.commit()
+        dispatch.nudge("acme")
+    row = records(app)[("invoice", "i30")]
+    # Found by our reference and linked (never posted again), but not called synced.
+    assert (row.state, row.error_code, row.remote_id) == (
+        RecordState.NEEDS_ATTENTION, "TOTALS_DIFFER", document)
+    assert row.error_params == {"number": document, "ours": "2000", "theirs": "2250",
+                                "ours_vat": "400.00", "theirs_vat": "450"}
+    assert len(invoices_numbered(sandbox, "A-i30")) == 1
+    log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
+    assert f"Fortnox invoice {document} totals 2250 kr" in log
+    assert "totals 2000 kr" in log
+
+    # Retry re-reads: Fortnox still differs, so it stays with the owner; nothing is written.
+    price_before = in_fortnox(sandbox, document)["InvoiceRows"][0]["Price"]
+    response = client.post(f"/integrations/fortnox/log/{row.id}/retry",
+                           data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    again = records(app)[("invoice", "i30")]
+    assert (again.state, again.error_code) == (RecordState.NEEDS_ATTENTION, "TOTALS_DIFFER")
+    assert in_fortnox(sandbox, document)["InvoiceRows"][0]["Price"] == price_before
+    assert len(invoices_numbered(sandbox, "A-i30")) == 1
+
+    # The accountant puts the price back in Fortnox: Retry re-reads and it is synced, with
+    # no second invoice and Fortnox's invoice as the accountant left it.
+    accountant_sets_price(app, document, "800")
+    left = in_fortnox(sandbox, document)
+    response = client.post(f"/integrations/fortnox/log/{row.id}/retry",
+                           data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    done = records(app)[("invoice", "i30")]
+    assert (done.state, done.remote_id) == (RecordState.SYNCED, document)
+    assert in_fortnox(sandbox, document) == left
+    assert len(invoices_numbered(sandbox, "A-i30")) == 1
+
+
+def test_an_edit_of_an_invoice_cancelled_in_fortnox_needs_the_owner_and_is_not_sent(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c32"), invoice("i32", customer_id="c32"))
+    send(app, "i32")
+    document = str(records(app)[("invoice", "i32")].remote_id)
+    sandbox.admin("POST", f"/_admin/companies/{DB}/invoices/{document}/cancel")
+    put(app, invoice("i32", customer_id="c32", your_reference="Bertil"))
+    send(app, "i32")
+    row = records(app)[("invoice", "i32")]
+    assert (row.state, row.error_code) == (RecordState.NEEDS_ATTENTION, "CHANGED_AFTER_BOOKING")
+    found = in_fortnox(sandbox, document)
+    assert found["Cancelled"] is True and found["YourReference"] != "Bertil"
+
+
+def test_an_unchanged_invoice_sent_again_and_again_costs_fortnox_nothing(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c33"), invoice("i33", customer_id="c33"))
+    send(app, "i33")
+    before = sandbox.stats()
+    for _ in range(3):  # each send remembers what was sent, so the next one compares too
+        send(app, "i33")
+        assert records(app)[("invoice", "i33")].state == RecordState.SYNCED
+    assert sandbox.stats() == before  # not one request, not even a read
