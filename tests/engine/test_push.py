@@ -140,6 +140,11 @@ def test_several_matches_need_the_owner_who_links_one_and_the_invoice_goes(
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
     assert "2 customers in Fortnox have the organisation number" in log
     assert "Link this customer" in log and "Create a new customer" in log
+    # Each candidate as the owner tells them apart: its number, name and organisation number.
+    for candidate in row.candidates or []:
+        assert (f'value="{candidate["number"]}" required> {candidate["number"]} '
+                f'{candidate["name"]} (556036-0793)') in log
+    assert sorted(c["name"] for c in row.candidates or []) == ["Måleri AB", "Måleri AB (gamla)"]
     chosen = row.candidates[1]["number"]  # type: ignore[index]
     # A row that is not this company's (or does not exist) is a 404, and nothing changes.
     missing = client.post("/integrations/fortnox/log/999999/link",

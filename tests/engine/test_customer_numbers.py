@@ -1,0 +1,76 @@
+"""The customer number we give (prefix + host id) in Fortnox: our own customer found again by
+our reference after a lost answer, and a number that someone else's customer holds, or that a
+deleted customer still reserves, is never overwritten: the owner is told which and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aourly_fortnox.models import RecordState, SyncRecord, utcnow
+from aourly_fortnox.state import state
+from aourly_fortnox.sync import dispatch
+
+from .conftest import DB, customer, fortnox, invoice, put, send
+from .test_push import records
+
+
+def numbered(sandbox: Any, number: str) -> list[dict[str, Any]]:
+    return [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == number]
+
+
+def test_a_customer_whose_create_answer_was_lost_is_found_by_our_reference_not_refused(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    # No organisation number: only the number and our reference can find it again.
+    put(app, customer("c40"), invoice("i40", customer_id="c40"))
+    send(app, "i40")
+    assert records(app)[("customer", "c40")].remote_id == "AOUC40"
+    # As if the worker died after Fortnox created the customer and before we stored it.
+    with app.app_context():
+        session = state(app).db.session
+        row = session.query(SyncRecord).filter_by(object_type="customer", object_id="c40").one()
+        row.state, row.remote_id, row.payload_hash = RecordState.PENDING, None, None
+        row.post_started_at = utcnow()
+        session.commit()
+        dispatch.nudge("acme")
+    adopted = records(app)[("customer", "c40")]
+    assert (adopted.state, adopted.remote_id, adopted.error_code) == (
+        RecordState.SYNCED, "AOUC40", None)
+    assert len(numbered(sandbox, "AOUC40")) == 1
+
+
+def test_our_number_held_by_someone_elses_customer_is_never_overwritten(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    # The accountant typed a customer into Fortnox under the number we would give.
+    sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
+                  {"Customer": {"CustomerNumber": "AOUC41", "Name": "Någon annan AB"}})
+    put(app, customer("c41", name="Vår Kund AB"), invoice("i41", customer_id="c41"))
+    send(app, "i41")
+    row = records(app)[("customer", "c41")]
+    assert (row.state, row.error_code) == (RecordState.NEEDS_ATTENTION, "CUSTOMER_NUMBER_TAKEN")
+    assert [c["Name"] for c in numbered(sandbox, "AOUC41")] == ["Någon annan AB"]
+    assert records(app)[("invoice", "i41")].state == RecordState.PENDING  # waits for it
+    log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
+    assert ("Customer number AOUC41 is already used in Fortnox by another customer, so "
+            "Vår Kund AB could not be created.") in log
+
+
+def test_our_number_reserved_by_a_deleted_customer_is_explained_not_retried_for_ever(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    # A customer once created under our number was deleted in Fortnox: the number stays taken.
+    sandbox.admin("POST", f"/_admin/companies/{DB}/customers",
+                  {"Customer": {"CustomerNumber": "AOUC42", "Name": "Borttagen AB"}})
+    sandbox.admin("DELETE", f"/_admin/companies/{DB}/customers/AOUC42")
+    put(app, customer("c42", name="Ny Kund AB"), invoice("i42", customer_id="c42"))
+    send(app, "i42")
+    row = records(app)[("customer", "c42")]
+    assert (row.state, row.error_code) == (RecordState.NEEDS_ATTENTION,
+                                           "CUSTOMER_NUMBER_DELETED")
+    assert numbered(sandbox, "AOUC42") == []
+    log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
+    assert "Customer number AOUC42 belonged to a customer that was deleted in Fortnox" in log
