@@ -116,3 +116,18 @@ def test_an_unchanged_invoice_sent_again_and_again_costs_fortnox_nothing(
         send(app, "i33")
         assert records(app)[("invoice", "i33")].state == RecordState.SYNCED
     assert sandbox.stats() == before  # not one request, not even a read
+
+
+def test_after_an_edit_reaches_fortnox_the_same_data_sent_again_costs_nothing(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c34"), invoice("i34", customer_id="c34"))
+    send(app, "i34")
+    document = str(records(app)[("invoice", "i34")].remote_id)
+    put(app, invoice("i34", customer_id="c34", your_reference="Anna"))
+    send(app, "i34")  # the edit is PUT while Fortnox has not booked it
+    assert in_fortnox(sandbox, document)["YourReference"] == "Anna"
+    before = sandbox.stats()
+    send(app, "i34")  # nothing changed since the edit
+    assert records(app)[("invoice", "i34")].state == RecordState.SYNCED
+    assert sandbox.stats() == before

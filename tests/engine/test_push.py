@@ -346,18 +346,32 @@ def test_a_customer_edit_that_changes_nothing_in_fortnox_queues_no_push(
 def test_a_customer_deleted_in_fortnox_is_listed_and_never_recreated_silently(
     app: Flask, client: FlaskClient, sandbox: Any
 ) -> None:
+    from aourly_fortnox.signals import sync_failed
+
     put(app, customer("c12"), invoice("i12", customer_id="c12"))
     send(app, "i12")
     sandbox.admin("DELETE", f"/_admin/companies/{DB}/customers/AOUC12")
     put(app, invoice("i13", customer_id="c12"))
-    send(app, "i13")
+    heard: list[tuple[str, str, str]] = []
+
+    def listen(sender: Any, **item: Any) -> None:
+        heard.append((item["object_type"], item["object_id"], item["code"]))
+
+    sync_failed.connect(listen, sender=app)
+    try:
+        send(app, "i13")  # Fortnox refuses the invoice: its customer is gone
+    finally:
+        sync_failed.disconnect(listen, sender=app)
     gone = records(app)[("customer", "c12")]
     assert (gone.state, gone.error_code) == (RecordState.NEEDS_ATTENTION, "CUSTOMER_GONE")
     assert records(app)[("invoice", "i13")].error_code == "CUSTOMER_GONE"
     assert not [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC12"]
     assert not invoices_numbered(sandbox, "A-i13")
+    # Both rows say which customer and under which number; the host hears of both.
     log = client.get("/integrations/fortnox/log").get_data(as_text=True)
-    assert "was deleted in Fortnox" in log
+    assert log.count("The customer Kund c12 (AOUC12) was deleted in Fortnox.") == 2
+    assert sorted(heard) == [("customer", "c12", "CUSTOMER_GONE"),
+                             ("invoice", "i13", "CUSTOMER_GONE")]
 
 
 def test_an_invoice_is_bookkept_after_create_when_the_owner_chose_it(
