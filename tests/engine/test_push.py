@@ -435,6 +435,42 @@ def test_a_fortnox_outage_leaves_items_waiting_for_their_next_try_until_the_cap(
     assert len([c for c in fortnox(sandbox, "customers") if c["Name"] == "Kund c9"]) == 1
 
 
+def test_a_failed_invoice_whose_customer_failed_since_waits_for_it_as_pending(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """An invoice whose POST failed (Fortnox down) and whose customer was edited meanwhile
+    (its push failed too): at its next try it waits for the customer, as a pending item that
+    says for whom, and is not counted as another failed attempt."""
+    from aourly_fortnox.sync.push import run_push
+
+    put(app, customer("c36"), invoice("i36", customer_id="c36"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c36")
+        state(app).db.session.commit()
+    assert states(app, "customer", "c36") == {"c36": "synced"}
+    sandbox.admin("POST", "/_admin/faults", json={"error_rate": 1.0, "applied_rate": 0})
+    try:
+        send(app, "i36")
+        assert records(app)[("invoice", "i36")].state == RecordState.FAILED
+        put(app, customer("c36", name="Kund c36 AB"))
+        with app.app_context():
+            state(app).ext.sync_customer("acme", "c36")
+            state(app).db.session.commit()
+        assert records(app)[("customer", "c36")].state == RecordState.FAILED
+        with app.app_context():  # both are due for their next try; Fortnox is still down
+            session = state(app).db.session
+            session.query(SyncRecord).filter(SyncRecord.object_id.in_(("c36", "i36"))).update(
+                {"next_attempt_at": utcnow() - timedelta(seconds=1)})
+            session.commit()
+            run_push("acme")
+        waiting = records(app)[("invoice", "i36")]
+        assert (waiting.state, waiting.error_code, waiting.attempts) == (
+            RecordState.PENDING, "WAITING_FOR_CUSTOMER", 1)
+        assert waiting.error_params == {"customer_id": "c36", "name": "Kund c36 AB"}
+    finally:
+        sandbox.admin("POST", "/_admin/faults", json={})
+
+
 def test_an_invoice_whose_customer_was_never_recorded_brings_it_along(
     app: Flask, client: FlaskClient, sandbox: Any
 ) -> None:
