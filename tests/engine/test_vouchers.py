@@ -162,6 +162,8 @@ def test_a_series_that_is_not_manual_is_refused_before_sending_and_the_owner_pic
     assert requests_made(sandbox) == before
     page = client.get("/integrations/fortnox/mapping").get_data(as_text=True)
     assert "Voucher series B is not a manual series in Fortnox" in page
+    log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
+    assert "Vouchers go to series B, which is not a manual series in Fortnox" in log
     # Saving a series that does not exist is refused and changes nothing.
     refused = client.post("/integrations/fortnox/mapping",
                           data={"voucher_series": "Q", "csrf_token": csrf(client)})
@@ -225,6 +227,62 @@ def test_an_answer_lost_after_the_post_is_adopted_by_its_marker_not_posted_again
     mine = [v for v in pulled(app) if v.number == voucher["VoucherNumber"] and v.series == "A"
             and v.financial_year == voucher["Year"]]
     assert [v.sync_record_id for v in mine] == [adopted.id]
+
+
+def test_a_post_fortnox_booked_but_answered_with_an_error_is_adopted_not_posted_again(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """A real lost answer: Fortnox books the voucher and the answer is a 5xx. The row notes
+    the POST before sending it, so the next try searches instead of booking it twice; an
+    accountant's voucher on the same day is never taken for ours."""
+    from datetime import timedelta
+
+    from aourly_fortnox.sync.push import run_push
+
+    sandbox.admin("POST", f"/_admin/companies/{DB}/vouchers", {"Voucher": {
+        "VoucherSeries": "A", "Description": "Kontorsmaterial, kontant",
+        "TransactionDate": date.today().isoformat(),
+        "VoucherRows": [{"Account": 6110, "Debit": 450}, {"Account": 1930, "Credit": 450}]}})
+    sandbox.faults(error_rate=1.0, applied_rate=1.0)
+    try:
+        send_voucher(app, payout("p9"))
+    finally:
+        sandbox.faults()
+    failed = record(app, "p9")
+    assert (failed.state, failed.remote_id) == (RecordState.FAILED, None)
+    assert failed.post_started_at is not None
+    (booked,) = ours(sandbox, app, "p9")  # Fortnox has it, though its answer was lost
+    with app.app_context():  # its next try is due
+        session = state(app).db.session
+        session.query(SyncRecord).filter_by(object_type="voucher", object_id="p9").update(
+            {"next_attempt_at": utcnow() - timedelta(seconds=1)})
+        session.commit()
+        run_push("acme")
+    adopted = record(app, "p9")
+    assert adopted.state == RecordState.SYNCED
+    assert adopted.remote_id == f"{booked['Year']}:A:{booked['VoucherNumber']}"
+    assert len(ours(sandbox, app, "p9")) == 1
+
+
+def test_a_payout_gone_from_the_host_or_with_a_row_without_account_is_listed_with_its_reason(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    before = requests_made(sandbox)
+    send_voucher(app, VoucherData(
+        id="p10", description="Arvode utan konto", transaction_date=date.today(),
+        rows=(VoucherRowData(debit=Decimal(5)), VoucherRowData(credit=Decimal(5),
+                                                                account_key="bank"))))
+    assert record(app, "p10").error_code == "VOUCHER_ROW_ACCOUNT"
+    state(app).adapter.vouchers[("acme", "p11")] = payout("p11")  # type: ignore[attr-defined]
+    with app.app_context():
+        state(app).ext.sync_voucher("acme", "p11")
+        del state(app).adapter.vouchers[("acme", "p11")]  # type: ignore[attr-defined]
+        state(app).db.session.commit()
+    assert record(app, "p11").error_code == "HOST_OBJECT_MISSING"
+    assert requests_made(sandbox) == before  # neither left Aourly
+    log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
+    assert "A row of the voucher “Arvode utan konto” names no account" in log
+    assert "The voucher p11 no longer exists in" in log
 
 
 def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_one_list_a_year(
