@@ -302,12 +302,18 @@ def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_
     assert len(every) == seeded + 2
     (theirs,) = [v for v in every if (v.series, v.number) == ("B", made["VoucherNumber"])]
     assert theirs.total == Decimal("1250.50") and theirs.sync_record_id is None
+    assert theirs.transaction_date == date.today()
     assert [r["account"] for r in theirs.rows or []] == [1510, 3001, 2611]
+    # Each row named as in Fortnox's chart (the row's Description is the account's name).
+    names = {a["Number"]: a["Description"] for a in fortnox(sandbox, "accounts")}
+    assert [r["name"] for r in theirs.rows or []] == [names[1510], names[3001], names[2611]]
     assert len([v for v in every if v.sync_record_id == record(app, "p7").id]) == 1
     card = client.get("/integrations/").get_data(as_text=True)
     assert 'href="/integrations/fortnox/vouchers"' in card  # the card links to the page
     page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
     assert "Kundfaktura 77, gjord i Fortnox" in page and "1,250.50" in page
+    assert f"<td>{date.today().isoformat()}</td>" in page
+    assert f"1510 {names[1510]}" in page
     assert page.count("Payout to Pia Persson: Fotografering") == 1  # ours, once, no marker
     assert "[AOU:" not in page and "Sent from Aourly" in page
     # Nothing new: one list request per imported year, and not one GET.
