@@ -15,6 +15,7 @@ from aourly_fortnox.host import InvoiceRowData
 from aourly_fortnox.models import AccountMapping, RecordState, SyncRecord, utcnow
 from aourly_fortnox.state import state
 from aourly_fortnox.sync import dispatch, outbox
+from aourly_fortnox.sync.references import installation_id, reference
 
 from ..plugin.flow import connect
 from ..plugin.test_access import csrf
@@ -41,6 +42,9 @@ def test_sending_an_invoice_puts_its_customer_then_it_in_fortnox_once(
     invoices = [i for i in fortnox(sandbox, "invoices") if i["CustomerNumber"] == "AOUC1"]
     assert len(invoices) == 1
     assert invoices[0]["ExternalInvoiceReference2"] == "A-i1"
+    with app.app_context():  # our reference: how a lost answer is found again, exactly
+        assert invoices[0]["ExternalInvoiceReference1"] == reference(
+            installation_id(), "acme", "invoice", "i1")
     assert Decimal(str(invoices[0]["Total"])) == Decimal("2000")
     assert states(app, "invoice", "i1") == {"i1": "synced"}
     assert states(app, "customer", "c1") == {"c1": "synced"}
@@ -469,6 +473,46 @@ def test_a_failed_invoice_whose_customer_failed_since_waits_for_it_as_pending(
         assert waiting.error_params == {"customer_id": "c36", "name": "Kund c36 AB"}
     finally:
         sandbox.admin("POST", "/_admin/faults", json={})
+
+
+def test_an_invoice_whose_customer_edit_needs_the_owner_waits_and_never_goes_with_old_data(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """The customer is in Fortnox, but its latest edit cannot go (a bad country code): a new
+    invoice for it waits for the customer rather than reaching Fortnox beside stale data."""
+    put(app, customer("c52"), invoice("i52", customer_id="c52"))
+    send(app, "i52")
+    assert states(app, "customer", "c52") == {"c52": "synced"}
+    put(app, customer("c52", country_code="SWE"), invoice("i53", customer_id="c52"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c52")
+        state(app).db.session.commit()
+    send(app, "i53")
+    assert records(app)[("customer", "c52")].error_code == "COUNTRY_CODE_INVALID"
+    waiting = records(app)[("invoice", "i53")]
+    assert (waiting.state, waiting.error_code) == (RecordState.PENDING, "WAITING_FOR_CUSTOMER")
+    assert not invoices_numbered(sandbox, "A-i53")
+
+
+def test_an_invoice_or_its_customer_gone_from_the_host_is_listed_not_sent(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c54"), invoice("i54", customer_id="c54"), invoice("i55", customer_id="c56"))
+    with app.app_context():
+        outbox.record_push("acme", "invoice", "i54")
+        outbox.record_push("acme", "invoice", "i55")  # its customer c56 the host never had
+        adapter = state(app).adapter
+        del adapter.invoices[("acme", "i54")]  # type: ignore[attr-defined]
+        state(app).db.session.commit()
+    gone, orphan = records(app)[("invoice", "i54")], records(app)[("invoice", "i55")]
+    assert (gone.state, gone.error_code, gone.error_params) == (
+        RecordState.NEEDS_ATTENTION, "HOST_OBJECT_MISSING", {"kind": "invoice", "id": "i54"})
+    assert (orphan.state, orphan.error_code, orphan.error_params) == (
+        RecordState.NEEDS_ATTENTION, "HOST_OBJECT_MISSING", {"kind": "customer", "id": "c56"})
+    assert not invoices_numbered(sandbox, "A-i54") and not invoices_numbered(sandbox, "A-i55")
+    log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
+    assert "The invoice i54 no longer exists in" in log
+    assert "The customer c56 no longer exists in" in log
 
 
 def test_an_invoice_whose_customer_was_never_recorded_brings_it_along(
