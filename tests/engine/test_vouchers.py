@@ -285,6 +285,27 @@ def test_a_payout_gone_from_the_host_or_with_a_row_without_account_is_listed_wit
     assert "The voucher p11 no longer exists in" in log
 
 
+def test_a_pull_counts_what_is_new_from_fortnox_apart_from_ours(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """Two vouchers made in Fortnox and one of ours since the last pull: two new; ours was
+    kept when it was sent, so it is neither new nor met again; the progress counts all three."""
+    for text in ("Hyra december", "El november"):
+        sandbox.admin("POST", f"/_admin/companies/{DB}/vouchers", {"Voucher": {
+            "VoucherSeries": "A", "Description": text,
+            "TransactionDate": date.today().isoformat(),
+            "VoucherRows": [{"Account": 5010, "Debit": 100}, {"Account": 1930, "Credit": 100}]}})
+    send_voucher(app, payout("p12", "300.00"))
+    seen: list[tuple[int, int]] = []
+    with app.app_context():
+        found = pull_vouchers(client_for("acme"), "acme", DB,
+                              progress=lambda counts: seen.append((counts.listed, counts.done)))
+    assert (found.new, found.ours) == (2, 0)
+    assert seen[-1] == (3, 3)
+    texts = [v.description for v in pulled(app)]
+    assert texts.count("Hyra december") == texts.count("El november") == 1
+
+
 def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_one_list_a_year(
     app: Flask, client: FlaskClient, sandbox: Any
 ) -> None:
