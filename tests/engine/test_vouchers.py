@@ -314,7 +314,9 @@ def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_
     made = sandbox.admin("POST", f"/_admin/companies/{DB}/vouchers", {"Voucher": {
         "VoucherSeries": "B", "TransactionDate": date.today().isoformat(),
         "Description": "Kundfaktura 77, gjord i Fortnox",
-        "VoucherRows": [{"Account": 1510, "Debit": 1250.5}, {"Account": 3001, "Credit": 1000.4},
+        "VoucherRows": [{"Account": 1510, "Debit": 1250.5,
+                         "TransactionInformation": "Kund 77"},
+                        {"Account": 3001, "Credit": 1000.4},
                         {"Account": 2611, "Credit": 250.1}]}})["Voucher"]
     send_voucher(app, payout("p7", "800.00"))  # ours: must not show up twice
     assert client.post("/integrations/fortnox/sync",
@@ -328,13 +330,18 @@ def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_
     # Each row named as in Fortnox's chart (the row's Description is the account's name).
     names = {a["Number"]: a["Description"] for a in fortnox(sandbox, "accounts")}
     assert [r["name"] for r in theirs.rows or []] == [names[1510], names[3001], names[2611]]
+    # Amounts exact (strings: JSON has no decimals), the row text kept, nothing removed.
+    assert [(r["debit"], r["credit"], r["text"], r["removed"]) for r in theirs.rows or []] == [
+        ("1250.5", "0", "Kund 77", False), ("0", "1000.4", "", False),
+        ("0", "250.1", "", False)]
     assert len([v for v in every if v.sync_record_id == record(app, "p7").id]) == 1
     card = client.get("/integrations/").get_data(as_text=True)
     assert 'href="/integrations/fortnox/vouchers"' in card  # the card links to the page
     page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
     assert "Kundfaktura 77, gjord i Fortnox" in page and "1,250.50" in page
     assert f"<td>{date.today().isoformat()}</td>" in page
-    assert f"1510 {names[1510]}" in page
+    assert f"1510 {names[1510]}" in page and "<td>Kund 77</td>" in page
+    assert "1,000.40" in page and "250.10" in page
     assert page.count("Payout to Pia Persson: Fotografering") == 1  # ours, once, no marker
     assert "[AOU:" not in page and "Sent from Aourly" in page
     # Nothing new: one list request per imported year, and not one GET.
