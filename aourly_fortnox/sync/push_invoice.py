@@ -9,6 +9,9 @@
   adopts a match before creating anything.
 - After create, Fortnox's ``Total``/``TotalVAT`` are compared with the prediction; a
   difference keeps the invoice linked and needs the owner (Retry re-reads, never POSTs again).
+  Only an invoice whose totals agree is booked (when the owner chose bookkeeping), and it is
+  synced only once booked: a row created in Fortnox but never synced (the job stopped after
+  the POST) is read again and finished, never left unbooked.
 - An edit is PUT while Fortnox has neither booked nor cancelled the invoice; after that the
   owner credits it in Fortnox.
 """
@@ -57,13 +60,18 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     ref = reference(ctx.installation, ctx.company_id, "invoice", invoice.id)
     payload = payloads.invoice_payload(invoice, customer, customer_row.remote_id, ref, accounts)
     digest = payloads.body_hash(payload.body)
+    if record.remote_id and record.synced_at is None:
+        # Created in Fortnox but never settled: the job that posted it stopped before the
+        # totals check or the bookkeeping (a crash, a 429, a 5xx), or the totals differed.
+        _settle(ctx, claim, payload, digest, ctx.client.get_invoice(str(record.remote_id)))
+        return
     if record.remote_id:
         _update(ctx, claim, record, payload, digest)
         return
     if record.post_started_at is not None:
         found = _find_ours(ctx, ref)
         if found is not None:  # our earlier POST went through: adopt it, never post again
-            _settle(claim, payload, digest, ctx.client.get_invoice(found))
+            _settle(ctx, claim, payload, digest, ctx.client.get_invoice(found))
             return
     ctx.before_write(claim)
     started_before = record.post_started_at
@@ -82,10 +90,7 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     # The remote id first, under the lease: whatever happens next, no second POST.
     if not leases.write(claim, keep_lease=True, remote_id=document, payload_hash=digest):
         return
-    if ctx.bookkeep:
-        ctx.before_write(claim)
-        answer = ctx.client.bookkeep_invoice(document)
-    _settle(claim, payload, digest, answer)
+    _settle(ctx, claim, payload, digest, answer)
 
 
 def _customer_gone(ctx: PushContext, customer_row: SyncRecord, name: str) -> None:
@@ -144,7 +149,7 @@ def _update(ctx: PushContext, claim: Claim, record: SyncRecord,
     document = str(record.remote_id)
     if digest == record.payload_hash:
         if record.error_code == "TOTALS_DIFFER":  # Retry re-reads, never posts again
-            _settle(claim, payload, digest, ctx.client.get_invoice(document))
+            _settle(ctx, claim, payload, digest, ctx.client.get_invoice(document))
         else:
             synced(claim, payload_hash=digest)
         return
@@ -153,13 +158,15 @@ def _update(ctx: PushContext, claim: Claim, record: SyncRecord,
         raise NeedsOwner("CHANGED_AFTER_BOOKING", number=document)
     ctx.before_write(claim)
     answer = ctx.client.update_invoice(document, payload.body["Invoice"])
-    _settle(claim, payload, digest, answer)
+    _settle(ctx, claim, payload, digest, answer)
 
 
-def _settle(claim: Claim, payload: payloads.InvoicePayload, digest: str,
+def _settle(ctx: PushContext, claim: Claim, payload: payloads.InvoicePayload, digest: str,
             answer: dict[str, Any]) -> None:
-    """Compare Fortnox's totals with ours: equal is synced, different needs the owner (the
-    invoice stays linked)."""
+    """Compare Fortnox's totals with ours. Different: the owner decides (the invoice stays
+    linked, and is never booked for them). Equal: booked if the owner chose that and
+    Fortnox has not booked it yet (also for an invoice adopted or resumed after a stop),
+    then synced."""
     document = str(answer.get("DocumentNumber"))
     theirs = (to_decimal(answer.get("Total")), to_decimal(answer.get("TotalVAT")))
     ours = (payload.totals.total, payload.totals.total_vat)
@@ -172,4 +179,8 @@ def _settle(claim: Claim, payload: payloads.InvoicePayload, digest: str,
             next_attempt_at=None,
         )
         return
+    if ctx.bookkeep and not to_bool(answer.get("Booked")) \
+            and not to_bool(answer.get("Cancelled")):
+        ctx.before_write(claim)
+        ctx.client.bookkeep_invoice(document)
     synced(claim, remote_id=document, remote_kind="created", payload_hash=digest)

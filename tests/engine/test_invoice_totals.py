@@ -131,3 +131,64 @@ def test_after_an_edit_reaches_fortnox_the_same_data_sent_again_costs_nothing(
     send(app, "i34")  # nothing changed since the edit
     assert records(app)[("invoice", "i34")].state == RecordState.SYNCED
     assert sandbox.stats() == before
+
+
+def bookkeeping(client: FlaskClient, on: bool) -> None:
+    """The owner's choice on the mapping page: book each invoice in Fortnox once created."""
+    from ..plugin.test_mapping import FULL, post_mapping
+
+    assert post_mapping(client, {**FULL, "bookkeep_invoices": "on"} if on else FULL
+                        ).status_code == 303
+
+
+def stopped_after_post(app: Flask, object_id: str, remote_id: str | None) -> None:
+    """As if the job stopped right after Fortnox created the invoice (a crash, a 429 on the
+    bookkeeping): with the remote id stored, or before even that."""
+    with app.app_context():
+        session = state(app).db.session
+        row = session.query(SyncRecord).filter_by(object_id=object_id).one()
+        row.state, row.synced_at, row.remote_id = RecordState.PENDING, None, remote_id
+        if remote_id is None:
+            row.payload_hash = None
+        row.post_started_at = utcnow()
+        session.commit()
+        dispatch.nudge("acme")
+
+
+def test_an_invoice_the_job_stopped_bookkeeping_is_booked_when_it_resumes(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c60"), invoice("i60", customer_id="c60"), invoice("i61", customer_id="c60"))
+    send(app, "i60")
+    send(app, "i61")
+    first = str(records(app)[("invoice", "i60")].remote_id)
+    second = str(records(app)[("invoice", "i61")].remote_id)
+    assert in_fortnox(sandbox, first)["Booked"] is False
+    bookkeeping(client, True)
+    stopped_after_post(app, "i60", first)  # the remote id was stored, the booking not done
+    stopped_after_post(app, "i61", None)  # the answer itself was lost: found by reference
+    for object_id, document in (("i60", first), ("i61", second)):
+        row = records(app)[("invoice", object_id)]
+        assert (row.state, row.remote_id) == (RecordState.SYNCED, document)
+        assert in_fortnox(sandbox, document)["Booked"] is True
+        assert len(invoices_numbered(sandbox, f"A-{object_id}")) == 1
+
+
+def test_an_invoice_whose_totals_differ_is_never_booked_for_the_owner(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c62"), invoice("i62", customer_id="c62"))
+    send(app, "i62")
+    document = str(records(app)[("invoice", "i62")].remote_id)
+    accountant_sets_price(app, document, "900")
+    bookkeeping(client, True)
+    stopped_after_post(app, "i62", document)
+    row = records(app)[("invoice", "i62")]
+    assert (row.state, row.error_code) == (RecordState.NEEDS_ATTENTION, "TOTALS_DIFFER")
+    assert in_fortnox(sandbox, document)["Booked"] is False  # the owner decides first
+    accountant_sets_price(app, document, "800")
+    response = client.post(f"/integrations/fortnox/log/{row.id}/retry",
+                           data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert records(app)[("invoice", "i62")].state == RecordState.SYNCED
+    assert in_fortnox(sandbox, document)["Booked"] is True
