@@ -306,6 +306,25 @@ def test_a_pull_counts_what_is_new_from_fortnox_apart_from_ours(
     assert texts.count("Hyra december") == texts.count("El november") == 1
 
 
+def test_after_a_switch_of_fortnox_company_every_voucher_of_the_new_one_is_kept(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """The new Fortnox company numbers its years and vouchers as the old one did (year 1,
+    A1, ...): none of its vouchers is taken for one already kept from the old company."""
+    from ..plugin.flow import companies, connect
+
+    second = companies(sandbox)[1]["DatabaseNumber"]
+    every = {(v["Year"], v["VoucherSeries"], v["VoucherNumber"])
+             for v in sandbox.admin("GET", f"/_admin/companies/{second}/vouchers")}
+    old = {(v.financial_year, v.series, v.number) for v in pulled(app)}
+    assert every & old  # the same numbers in both companies: the case that matters
+    connect(client, database_number=second)
+    assert client.post("/integrations/fortnox/switch-company", data={
+        "csrf_token": csrf(client), "decision": "switch"}).status_code == 303
+    kept = {(v.financial_year, v.series, v.number) for v in pulled(app)}  # the current one's
+    assert kept == every
+
+
 def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_one_list_a_year(
     app: Flask, client: FlaskClient, sandbox: Any
 ) -> None:
