@@ -69,7 +69,9 @@ TEXTS: dict[str, str] = {
     ),
     "CUSTOMER_GONE": N_(
         "The customer %(name)s (%(number)s) was deleted in Fortnox. It is not created again by "
-        "itself: create it in Fortnox under number %(number)s, then press Retry."
+        "itself, and Fortnox never gives its number to another customer: add the customer in "
+        "Fortnox again, with its organisation number, then press Retry all (it is linked "
+        "there)."
     ),
     "TOTALS_DIFFER": N_(
         "Fortnox invoice %(number)s totals %(theirs)s kr, but the invoice in %(product)s "

@@ -37,18 +37,19 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
     ref = reference(ctx.installation, ctx.company_id, "customer", customer.id)
     body = payloads.customer_payload(customer, number, ref)
     digest = payloads.body_hash(body)
-    if record.remote_id:
+    # Deleted in Fortnox, whose numbers are never reused: the owner's Retry looks the customer
+    # up again (added anew in Fortnox, it is linked), never writes to the old number.
+    remote_id = None if record.error_code == "CUSTOMER_GONE" else record.remote_id
+    if remote_id:
         if record.remote_kind == "linked" or digest == record.payload_hash:
-            done(ctx, claim, record, record.remote_id, record.remote_kind or "created", digest)
+            done(ctx, claim, record, remote_id, record.remote_kind or "created", digest)
             return
         ctx.before_write(claim)
         try:
-            ctx.client.update_customer(record.remote_id, body["Customer"])
+            ctx.client.update_customer(remote_id, body["Customer"])
         except NotFound:
-            raise NeedsOwner(
-                "CUSTOMER_GONE", number=record.remote_id, name=customer.name
-            ) from None
-        done(ctx, claim, record, record.remote_id, "created", digest)
+            raise NeedsOwner("CUSTOMER_GONE", number=remote_id, name=customer.name) from None
+        done(ctx, claim, record, remote_id, "created", digest)
         return
     if record.post_started_at is not None and _reference_at(ctx, number) == ref:
         done(ctx, claim, record, number, "created", digest)  # our earlier POST went through

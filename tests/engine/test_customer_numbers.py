@@ -74,3 +74,34 @@ def test_our_number_reserved_by_a_deleted_customer_is_explained_not_retried_for_
     assert numbered(sandbox, "AOUC42") == []
     log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
     assert "Customer number AOUC42 belonged to a customer that was deleted in Fortnox" in log
+
+
+def test_a_customer_deleted_in_fortnox_and_added_again_there_is_linked_on_retry_all(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """Fortnox never reuses a deleted customer's number, so the owner adds the customer again
+    in Fortnox (a new number, the same organisation number) and presses Retry all: the
+    customer is linked there and the invoice that waited goes to it."""
+    from ..plugin.test_access import csrf
+    from .conftest import invoices_numbered
+
+    put(app, customer("c43", organisation_number="556016-0680"),
+        invoice("i43", customer_id="c43"))
+    send(app, "i43")
+    sandbox.admin("DELETE", f"/_admin/companies/{DB}/customers/AOUC43")
+    put(app, invoice("i44", customer_id="c43"))
+    send(app, "i44")
+    assert records(app)[("customer", "c43")].error_code == "CUSTOMER_GONE"
+    log = client.get("/integrations/fortnox/log?state=needs_attention").get_data(as_text=True)
+    assert "add the customer in Fortnox again, with its organisation number" in log
+    again = sandbox.admin("POST", f"/_admin/companies/{DB}/customers", {"Customer": {
+        "Name": "Kund c43", "OrganisationNumber": "556016-0680"}})["Customer"]
+    response = client.post("/integrations/fortnox/log/retry", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    linked = records(app)[("customer", "c43")]
+    assert (linked.state, linked.remote_id, linked.remote_kind) == (
+        RecordState.SYNCED, again["CustomerNumber"], "linked")
+    (sent,) = invoices_numbered(sandbox, "A-i44")
+    assert sent["CustomerNumber"] == again["CustomerNumber"]
+    assert records(app)[("invoice", "i44")].state == RecordState.SYNCED
+    assert numbered(sandbox, "AOUC43") == []  # never recreated under the old number
