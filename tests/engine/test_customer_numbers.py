@@ -105,3 +105,17 @@ def test_a_customer_deleted_in_fortnox_and_added_again_there_is_linked_on_retry_
     assert sent["CustomerNumber"] == again["CustomerNumber"]
     assert records(app)[("invoice", "i44")].state == RecordState.SYNCED
     assert numbered(sandbox, "AOUC43") == []  # never recreated under the old number
+
+
+def test_a_customer_gone_from_the_host_is_listed_not_sent(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c45"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c45")
+        del state(app).adapter.customers[("acme", "c45")]  # type: ignore[attr-defined]
+        state(app).db.session.commit()
+    row = records(app)[("customer", "c45")]
+    assert (row.state, row.error_code, row.error_params) == (
+        RecordState.NEEDS_ATTENTION, "HOST_OBJECT_MISSING", {"kind": "customer", "id": "c45"})
+    assert numbered(sandbox, "AOUC45") == []
