@@ -119,3 +119,39 @@ def test_a_customer_gone_from_the_host_is_listed_not_sent(
     assert (row.state, row.error_code, row.error_params) == (
         RecordState.NEEDS_ATTENTION, "HOST_OBJECT_MISSING", {"kind": "customer", "id": "c45"})
     assert numbered(sandbox, "AOUC45") == []
+
+
+def test_after_a_switch_of_fortnox_company_an_invoice_brings_its_customer_along(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """The customer is in the first Fortnox company; after the owner switched to a second
+    one, the customer's next invoice creates it there first and names it by that company's
+    number, never by the first company's record."""
+    from ..plugin.flow import companies, connect
+    from ..plugin.test_access import csrf
+
+    put(app, customer("c70"), invoice("i70", customer_id="c70"))
+    send(app, "i70")
+    second = companies(sandbox)[1]["DatabaseNumber"]
+    connect(client, database_number=second)
+    assert client.post("/integrations/fortnox/switch-company", data={
+        "csrf_token": csrf(client), "decision": "switch"}).status_code == 303
+    put(app, invoice("i71", customer_id="c70"))
+    send(app, "i71")  # the invoice records its customer for this company, then waits for it
+    with app.app_context():  # a few seconds later, its next look
+        from datetime import timedelta
+
+        from aourly_fortnox.sync.push import run_push
+
+        session = state(app).db.session
+        session.query(SyncRecord).filter_by(object_id="i71").update(
+            {"next_attempt_at": utcnow() - timedelta(seconds=1)})
+        session.commit()
+        run_push("acme")
+    there = [c for c in sandbox.admin("GET", f"/_admin/companies/{second}/customers")
+             if c["CustomerNumber"] == "AOUC70"]
+    assert len(there) == 1
+    (sent,) = [i for i in sandbox.admin("GET", f"/_admin/companies/{second}/invoices")
+               if i["ExternalInvoiceReference2"] == "A-i71"]
+    assert sent["CustomerNumber"] == "AOUC70"
+    assert len(numbered(sandbox, "AOUC70")) == 1  # the first company's, untouched
