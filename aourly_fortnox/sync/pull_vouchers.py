@@ -147,7 +147,8 @@ def store_voucher(company_id: str, db_number: int, year_id: int, voucher: dict[s
             transaction_date=datetime.strptime(raw_date, "%Y-%m-%d").date() if raw_date
             else None,
             description=(to_str(voucher.get("Description")) or "")[:DESCRIPTION_LENGTH],
-            total=sum((Decimal(row["debit"]) for row in rows), ZERO),
+            # A row Fortnox marks removed (struck out by a correction) no longer counts.
+            total=sum((Decimal(row["debit"]) for row in rows if not row["removed"]), ZERO),
             rows=rows,
         )
         session().add(pulled)

@@ -370,3 +370,31 @@ def test_a_voucher_made_in_fortnox_appears_after_sync_now_and_nothing_new_costs_
     assert (again.years, again.new, again.ours) == (2, 0, 0)
     assert requests_made(sandbox) - before == 2
     assert len(pulled(app)) == seeded + 2
+
+
+def test_a_row_fortnox_marks_removed_is_kept_as_removed_and_shown_muted(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """Fortnox keeps a corrected voucher's old rows, marked ``Removed`` (the sandbox never
+    corrects one): such a row is kept as removed and shown muted, never as a live amount."""
+    from aourly_fortnox.sync.pull_vouchers import store_voucher
+
+    year = pulled(app)[0].financial_year
+    with app.app_context():
+        store_voucher("acme", DB, year, {
+            "VoucherSeries": "A", "VoucherNumber": 9001, "Description": "Rättad hyra",
+            "TransactionDate": date.today().isoformat(),
+            "VoucherRows": [
+                {"Account": 5010, "Description": "Lokalhyra", "Debit": 900, "Credit": 0,
+                 "Removed": True},
+                {"Account": 5010, "Description": "Lokalhyra", "Debit": 1000, "Credit": 0,
+                 "Removed": False},
+                {"Account": 1930, "Description": "Företagskonto", "Debit": 0, "Credit": 1000,
+                 "Removed": False}]})
+        state(app).db.session.commit()
+    (kept,) = [v for v in pulled(app) if v.number == 9001]
+    assert [r["removed"] for r in kept.rows or []] == [True, False, False]
+    assert kept.total == Decimal("1000")  # the live rows' debit, not the removed row's too
+    page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
+    assert '<tr class="fx-muted"><td>5010 Lokalhyra</td>' in page
+    assert page.count('<tr class="fx-muted">') == 1
