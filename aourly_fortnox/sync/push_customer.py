@@ -61,9 +61,12 @@ def push(ctx: PushContext, claim: Claim, record: SyncRecord) -> None:
                 organisationnumber=search_fragment(normalised))
             if normalise_org_number(to_str(found.get("OrganisationNumber"))) == normalised
         ]
-        own = [m for m in matches if to_str(m.get("ExternalReference")) == ref]
-        if own:
-            done(ctx, claim, record, str(own[0]["CustomerNumber"]), "created", digest)
+        # List items carry no ExternalReference (docs/fortnox.md, "Lists"): a match
+        # under our own number is read in full to tell whether it is ours (kept up to date)
+        # rather than the owner's (linked, never overwritten).
+        if any(str(m.get("CustomerNumber")) == number for m in matches) \
+                and _reference_at(ctx, number) == ref:
+            done(ctx, claim, record, number, "created", digest)
             return
         if len(matches) == 1:
             done(ctx, claim, record, str(matches[0]["CustomerNumber"]), "linked", digest)

@@ -155,3 +155,27 @@ def test_after_a_switch_of_fortnox_company_an_invoice_brings_its_customer_along(
                if i["ExternalInvoiceReference2"] == "A-i71"]
     assert sent["CustomerNumber"] == "AOUC70"
     assert len(numbered(sandbox, "AOUC70")) == 1  # the first company's, untouched
+
+
+def test_our_customer_found_by_organisation_number_is_kept_as_ours_not_linked(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """The database lost the row's progress (restored from a backup taken before the push):
+    the customer Fortnox has under our reference is found by its organisation number and
+    kept as ours (updated when it changes), not linked as the owner's own."""
+    put(app, customer("c46", organisation_number="556036-0793", name="Vår Kund 46 AB"),
+        invoice("i46", customer_id="c46"))
+    send(app, "i46")
+    first = records(app)[("customer", "c46")]
+    assert (first.remote_id, first.remote_kind) == ("AOUC46", "created")
+    with app.app_context():
+        session = state(app).db.session
+        row = session.query(SyncRecord).filter_by(object_type="customer", object_id="c46").one()
+        row.state, row.remote_id, row.remote_kind = RecordState.PENDING, None, None
+        row.payload_hash, row.post_started_at, row.synced_at = None, None, None
+        session.commit()
+        dispatch.nudge("acme")
+    again = records(app)[("customer", "c46")]
+    assert (again.state, again.remote_id, again.remote_kind) == (
+        RecordState.SYNCED, first.remote_id, first.remote_kind)
+    assert len(numbered(sandbox, str(first.remote_id))) == 1

@@ -323,6 +323,13 @@ def test_our_customer_is_updated_only_when_its_data_changed(
     found = [c for c in fortnox(sandbox, "customers") if c["CustomerNumber"] == "AOUC11"]
     assert [(c["Name"], c["City"]) for c in found] == [("Kund elva AB", "Solna")]
     assert states(app, "customer", "c11") == {"c11": "synced"}
+    row = records(app)[("customer", "c11")]
+    assert (row.remote_id, row.remote_kind) == ("AOUC11", "created")  # still ours, kept up
+    after_edit = sandbox.stats()
+    with app.app_context():  # saved again as it is now: compared, not sent
+        state(app).ext.sync_customer("acme", "c11")
+        state(app).db.session.commit()
+    assert sandbox.stats() == after_edit
 
 
 def test_a_customer_edit_that_changes_nothing_in_fortnox_queues_no_push(
