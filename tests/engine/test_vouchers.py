@@ -398,3 +398,28 @@ def test_a_row_fortnox_marks_removed_is_kept_as_removed_and_shown_muted(
     page = client.get("/integrations/fortnox/vouchers").get_data(as_text=True)
     assert '<tr class="fx-muted"><td>5010 Lokalhyra</td>' in page
     assert page.count('<tr class="fx-muted">') == 1
+
+
+def test_a_voucher_the_pull_kept_while_ours_was_being_sent_is_linked_not_kept_twice(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """A sync's pull can keep our new voucher between our POST and our own keeping of
+    Fortnox's answer: the answer then only links the kept voucher to our record."""
+    from aourly_fortnox.sync.pull_vouchers import store_voucher
+
+    send_voucher(app, payout("p13", "700.00"))
+    row = record(app, "p13")
+    (booked,) = ours(sandbox, app, "p13")
+    with app.app_context():
+        session = state(app).db.session
+        session.query(PulledVoucher).filter_by(sync_record_id=row.id).delete()
+        session.commit()
+        answer = client_for("acme").get_voucher("A", booked["VoucherNumber"], booked["Year"])
+        store_voucher("acme", DB, booked["Year"], answer)  # the pull, first: not known as ours
+        session.commit()
+        store_voucher("acme", DB, booked["Year"], answer, row.id)  # then our own answer
+        session.commit()
+    kept = [v for v in pulled(app)
+            if (v.financial_year, v.series, v.number) == (booked["Year"], "A",
+                                                          booked["VoucherNumber"])]
+    assert [v.sync_record_id for v in kept] == [row.id]
