@@ -217,6 +217,10 @@ def test_an_answer_lost_after_the_post_is_adopted_by_its_marker_not_posted_again
     adopted = record(app, "p6")
     assert (adopted.state, adopted.remote_id) == (RecordState.SYNCED, remote)
     assert len(ours(sandbox, app, "p6")) == 1  # no second voucher in the books
+    # The host records it again, unchanged: adopted, it is remembered as sent, not changed.
+    send_voucher(app, payout("p6"))
+    again = record(app, "p6")
+    assert (again.state, again.error_code) == (RecordState.SYNCED, None)
     # The next pull meets it as new to the table, and links it by the marker: ours, not new.
     seen: list[tuple[int, int]] = []
     with app.app_context():
