@@ -4,6 +4,7 @@ deleted customer still reserves, is never overwritten: the owner is told which a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -179,3 +180,51 @@ def test_our_customer_found_by_organisation_number_is_kept_as_ours_not_linked(
     assert (again.state, again.remote_id, again.remote_kind) == (
         RecordState.SYNCED, first.remote_id, first.remote_kind)
     assert len(numbered(sandbox, str(first.remote_id))) == 1
+
+
+def test_a_customer_edit_reaching_a_customer_deleted_in_fortnox_is_listed_with_its_number(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    put(app, customer("c48"), invoice("i48", customer_id="c48"))
+    send(app, "i48")
+    sandbox.admin("DELETE", f"/_admin/companies/{DB}/customers/AOUC48")
+    put(app, customer("c48", name="Kund 48 AB"))
+    with app.app_context():  # the host saves an edit: our update finds the customer gone
+        state(app).ext.sync_customer("acme", "c48")
+        state(app).db.session.commit()
+    row = records(app)[("customer", "c48")]
+    assert (row.state, row.error_code, row.error_params) == (
+        RecordState.NEEDS_ATTENTION, "CUSTOMER_GONE", {"number": "AOUC48", "name": "Kund 48 AB"})
+    assert numbered(sandbox, "AOUC48") == []  # never recreated by the update
+
+
+def test_a_customer_edited_and_changed_back_before_its_push_costs_no_request_and_frees_its_invoice(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """The host saved an edit and then the original again before the worker came: the row
+    is due with the data Fortnox already has. It is settled without a request, and an
+    invoice that waited for the customer goes."""
+    put(app, customer("c49"), invoice("i49", customer_id="c49"))
+    send(app, "i49")
+    put(app, invoice("i50", customer_id="c49"))
+    with app.app_context():
+        session = state(app).db.session
+        row = session.query(SyncRecord).filter_by(object_type="customer", object_id="c49").one()
+        row.state = RecordState.PENDING
+        session.add(SyncRecord(
+            company_id="acme", database_number=DB, object_type="invoice", object_id="i50",
+            state=RecordState.PENDING, error_code="WAITING_FOR_CUSTOMER",
+            error_params={"customer_id": "c49", "name": "Kund c49"},
+            next_attempt_at=utcnow() + timedelta(hours=1)))
+        session.commit()
+        customers_before = len(fortnox(sandbox, "customers"))
+        requests_before = sum(v["requests"] for v in sandbox.stats().values())
+        dispatch.nudge("acme")
+    settled = records(app)[("customer", "c49")]
+    assert (settled.state, settled.remote_id, settled.remote_kind) == (
+        RecordState.SYNCED, "AOUC49", "created")
+    assert len(fortnox(sandbox, "customers")) == customers_before
+    # One request in all: the invoice's POST (the customer was neither read nor written).
+    assert sum(v["requests"] for v in sandbox.stats().values()) - requests_before == 1
+    (sent,) = [i for i in fortnox(sandbox, "invoices") if i["ExternalInvoiceReference2"] == "A-i50"]
+    assert sent["CustomerNumber"] == "AOUC49"
