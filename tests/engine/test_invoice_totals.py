@@ -158,20 +158,61 @@ def stopped_after_post(app: Flask, object_id: str, remote_id: str | None) -> Non
 def test_an_invoice_the_job_stopped_bookkeeping_is_booked_when_it_resumes(
     app: Flask, client: FlaskClient, sandbox: Any
 ) -> None:
-    put(app, customer("c60"), invoice("i60", customer_id="c60"), invoice("i61", customer_id="c60"))
-    send(app, "i60")
-    send(app, "i61")
+    put(app, customer("c60"), invoice("i60", customer_id="c60"), invoice("i61", customer_id="c60"),
+        invoice("i63", customer_id="c60"))
+    for object_id in ("i60", "i61", "i63"):
+        send(app, object_id)
     first = str(records(app)[("invoice", "i60")].remote_id)
     second = str(records(app)[("invoice", "i61")].remote_id)
+    third = str(records(app)[("invoice", "i63")].remote_id)
     assert in_fortnox(sandbox, first)["Booked"] is False
     bookkeeping(client, True)
     stopped_after_post(app, "i60", first)  # the remote id was stored, the booking not done
     stopped_after_post(app, "i61", None)  # the answer itself was lost: found by reference
-    for object_id, document in (("i60", first), ("i61", second)):
+    # The booking went through but its answer was lost: booked once, not refused as booked.
+    sandbox.admin("POST", f"/_admin/companies/{DB}/invoices/{third}/bookkeep")
+    stopped_after_post(app, "i63", third)
+    for object_id, document in (("i60", first), ("i61", second), ("i63", third)):
         row = records(app)[("invoice", object_id)]
-        assert (row.state, row.remote_id) == (RecordState.SYNCED, document)
+        assert (row.state, row.remote_id, row.error_code) == (RecordState.SYNCED, document, None)
         assert in_fortnox(sandbox, document)["Booked"] is True
         assert len(invoices_numbered(sandbox, f"A-{object_id}")) == 1
+    before = sandbox.stats()
+    send(app, "i60")  # finished, it is remembered as sent: the same data again costs nothing
+    assert sandbox.stats() == before
+
+
+def test_an_invoice_fortnox_created_but_answered_with_an_error_is_adopted_not_posted_again(
+    app: Flask, client: FlaskClient, sandbox: Any
+) -> None:
+    """A real lost answer: Fortnox creates the invoice and answers 5xx. The row noted the
+    POST before sending it, so the next try searches by our reference instead of creating a
+    second invoice."""
+    from datetime import timedelta
+
+    from aourly_fortnox.sync.push import run_push
+
+    put(app, customer("c64"), invoice("i64", customer_id="c64"))
+    with app.app_context():
+        state(app).ext.sync_customer("acme", "c64")
+        state(app).db.session.commit()
+    sandbox.faults(error_rate=1.0, applied_rate=1.0)
+    try:
+        send(app, "i64")
+    finally:
+        sandbox.faults()
+    failed = records(app)[("invoice", "i64")]
+    assert (failed.state, failed.remote_id) == (RecordState.FAILED, None)
+    (created,) = invoices_numbered(sandbox, "A-i64")  # Fortnox has it, its answer was lost
+    with app.app_context():  # its next try is due
+        session = state(app).db.session
+        session.query(SyncRecord).filter_by(object_id="i64").update(
+            {"next_attempt_at": utcnow() - timedelta(seconds=1)})
+        session.commit()
+        run_push("acme")
+    adopted = records(app)[("invoice", "i64")]
+    assert (adopted.state, adopted.remote_id) == (RecordState.SYNCED, created["DocumentNumber"])
+    assert len(invoices_numbered(sandbox, "A-i64")) == 1
 
 
 def test_an_invoice_whose_totals_differ_is_never_booked_for_the_owner(
