@@ -23,7 +23,6 @@ REDIS_URL = services.REDIS_URL
 
 
 def sandbox_host(sandbox: Any, **config: Any) -> Flask:
-    services.forget_request_budgets()  # a new host starts with the whole window (tests/services.py)
     app, _, _ = create_host(
         AOURLY_FORTNOX_AUTH_URL=f"{sandbox.url}/oauth-v1",
         AOURLY_FORTNOX_API_URL=sandbox.url,
