@@ -115,3 +115,17 @@ def invoices_numbered(sandbox: Any, number: str) -> list[dict[str, Any]]:
 def states(app: Flask, object_type: str, *ids: str) -> dict[str, str]:
     with app.app_context():
         return state(app).ext.sync_states("acme", object_type, list(ids))
+
+
+def next_try_now(app: Flask, object_id: str) -> None:
+    """Time passes until the row's next try is due, and the push job comes for it (as the
+    tick's sweep would start it)."""
+    from aourly_fortnox.models import SyncRecord, utcnow
+    from aourly_fortnox.sync.push import run_push
+
+    with app.app_context():
+        session = state(app).db.session
+        session.query(SyncRecord).filter_by(object_id=object_id).update(
+            {"next_attempt_at": utcnow() - timedelta(seconds=1)})
+        session.commit()
+        run_push("acme")

@@ -14,7 +14,7 @@ from aourly_fortnox.models import RecordState, SyncRecord, utcnow
 from aourly_fortnox.state import state
 from aourly_fortnox.sync import dispatch
 
-from .conftest import DB, customer, fortnox, invoice, put, send
+from .conftest import DB, customer, fortnox, invoice, next_try_now, put, send
 from .test_push import records
 
 
@@ -139,16 +139,7 @@ def test_after_a_switch_of_fortnox_company_an_invoice_brings_its_customer_along(
         "csrf_token": csrf(client), "decision": "switch"}).status_code == 303
     put(app, invoice("i71", customer_id="c70"))
     send(app, "i71")  # the invoice records its customer for this company, then waits for it
-    with app.app_context():  # a few seconds later, its next look
-        from datetime import timedelta
-
-        from aourly_fortnox.sync.push import run_push
-
-        session = state(app).db.session
-        session.query(SyncRecord).filter_by(object_id="i71").update(
-            {"next_attempt_at": utcnow() - timedelta(seconds=1)})
-        session.commit()
-        run_push("acme")
+    next_try_now(app, "i71")  # a few seconds later, its next try
     there = [c for c in sandbox.admin("GET", f"/_admin/companies/{second}/customers")
              if c["CustomerNumber"] == "AOUC70"]
     assert len(there) == 1
